@@ -1,0 +1,173 @@
+//! Assembles the actix-web application: routes, middleware, error handling, API docs.
+
+use std::net::TcpListener;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ResourceDef, Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Next};
+use actix_web::{web, App, Error, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError};
+use utoipa::openapi::OpenApi;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::{self, AppState};
+use crate::auth;
+use crate::db::Db;
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::telemetry::{self, RequestId};
+
+/// Every route of the application, for actix and for the OpenAPI document alike.
+fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(api::health::configure).service(scope("/api/v1").configure(api::configure));
+}
+
+/// The OpenAPI document the server serves at `/openapi.json`.
+pub fn openapi() -> OpenApi {
+    let (_, mut spec) = App::new()
+        .into_utoipa_app()
+        .openapi(crate::openapi::base())
+        .configure(register)
+        .split_for_parts();
+    crate::openapi::finish(&mut spec);
+    spec
+}
+
+/// Path templates and their methods, to tell 405 (known path, other method) from 404.
+pub struct RouteTable(Vec<(ResourceDef, Vec<String>)>);
+
+impl RouteTable {
+    pub fn from_spec(spec: &OpenApi) -> RouteTable {
+        let mut routes = Vec::new();
+        for (path, item) in &spec.paths.paths {
+            let mut methods = Vec::new();
+            for (name, present) in [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ] {
+                if present {
+                    methods.push(name.to_string());
+                }
+            }
+            routes.push((ResourceDef::new(path.as_str()), methods));
+        }
+        RouteTable(routes)
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        self.0.iter().find(|(def, _)| def.is_match(path)).map(|(_, m)| m.clone())
+    }
+}
+
+/// Requests no route took: 405 with `Allow` for a known path, else 404.
+async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {
+    let error = match routes.allowed(req.path()) {
+        Some(allow) if !allow.iter().any(|m| m == req.method().as_str()) => {
+            ApiError::MethodNotAllowed(allow)
+        }
+        _ => ApiError::NotFound(format!("no resource at {}", req.path())),
+    };
+    error.error_response()
+}
+
+/// Authenticates every `/api/` request before its body is read; the [`auth::Caller`] goes into
+/// the request for handlers to take.
+async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<BoxBody, impl MessageBody>>, Error> {
+    if !req.path().starts_with("/api/") {
+        return next.call(req).await.map(ServiceResponse::map_into_right_body);
+    }
+    let token = match auth::bearer_token(req.request()) {
+        Ok(t) => t.to_string(),
+        Err(e) => return Ok(req.into_response(e.error_response()).map_into_left_body()),
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        let e = ApiError::internal("application state missing");
+        return Ok(req.into_response(e.error_response()).map_into_left_body());
+    };
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    match state.db.read(move |c| auth::authenticate(c, &token, request_id)).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            next.call(req).await.map(ServiceResponse::map_into_right_body)
+        }
+        Err(e) => Ok(req.into_response(e.error_response()).map_into_left_body()),
+    }
+}
+
+/// Turns any error response that is not problem+json yet (actix's own plain-text errors) into one.
+fn ensure_problem<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let problem = Problem {
+        type_: format!(
+            "urn:innofolio:problem:{}",
+            status.canonical_reason().unwrap_or("error").to_lowercase().replace(' ', "-")
+        ),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail: if status.is_server_error() {
+            Some("an unexpected error occurred; it has been logged".into())
+        } else {
+            None
+        },
+        errors: None,
+        allowed: None,
+    };
+    let (req, _) = res.into_parts();
+    let mut builder = HttpResponse::build(status);
+    builder.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    if let Some(allow) = allow {
+        builder.insert_header((header::ALLOW, allow));
+    }
+    let response = builder.body(serde_json::to_string(&problem).unwrap_or_default());
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}
+
+/// Starts the HTTP server on `listener` (workers from `INNOFOLIO_WORKERS`, default: one per core).
+pub fn run(listener: TcpListener, db: Db) -> std::io::Result<Server> {
+    let spec = openapi();
+    let routes = web::Data::new(RouteTable::from_spec(&spec));
+    let state = web::Data::new(AppState { db });
+    let workers = std::env::var("INNOFOLIO_WORKERS").ok().and_then(|w| w.parse::<usize>().ok());
+    let mut server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .openapi(crate::openapi::base())
+            .configure(register)
+            .split_for_parts();
+        app.app_data(state.clone())
+            .app_data(routes.clone())
+            .app_data(web::PathConfig::default().error_handler(|err, _| {
+                ApiError::BadRequest(format!("invalid path parameter: {err}")).into()
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                ApiError::BadRequest(format!("invalid query parameter: {err}")).into()
+            }))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(fallback))
+            .wrap(from_fn(authenticate))
+            .wrap(ErrorHandlers::new().default_handler(ensure_problem))
+            .wrap(from_fn(telemetry::observe))
+    })
+    .listen(listener)?;
+    if let Some(n) = workers.filter(|n| *n > 0) {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,139 @@
+//! API-key authentication and role checks.
+//!
+//! Keys look like `ifo_<40 hex>`; only their SHA-256 hash is stored (keys are random and long,
+//! so a fast hash is as safe as a slow one and costs nothing per request). The middleware in
+//! [`crate::app`] authenticates every `/api/` request before any body is read and puts the
+//! [`Caller`] into the request; handlers take it as an extractor and check the role.
+
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, FromRequest, HttpMessage, HttpRequest};
+use sha2::{Digest, Sha256};
+
+use crate::db::{api_keys, AnyConnection};
+use crate::domain::Role;
+use crate::error::ApiError;
+
+/// Who is calling: the API key's id, name and role, and the request id for the audit log.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub key_id: i64,
+    pub name: String,
+    pub role: Role,
+    pub request_id: Option<String>,
+}
+
+impl Caller {
+    /// 403 unless the caller's role is one of `roles` (admin is always allowed).
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if self.role == Role::Admin || roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "the role '{}' may not do this; allowed: {}",
+                self.role.as_str(),
+                std::iter::once("admin")
+                    .chain(roles.iter().map(|r| r.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    }
+
+    /// Write access to portfolio data.
+    pub fn require_writer(&self) -> Result<(), ApiError> {
+        self.require(&[Role::Staff])
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Caller>()
+                .cloned()
+                .ok_or_else(|| ApiError::Unauthorized("an API key is required".into())),
+        )
+    }
+}
+
+/// Hex SHA-256 of a string.
+pub fn sha256_hex(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// A new random key (`ifo_` + 40 hex digits).
+pub fn generate_key() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("ifo_{hex}"))
+}
+
+/// The `Authorization: Bearer KEY` value of a request, if well-formed.
+pub fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("send an API key as 'Authorization: Bearer KEY'".into()))?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("the Authorization header is not readable".into()))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::Unauthorized("expected 'Authorization: Bearer KEY'".into()))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized("expected 'Authorization: Bearer KEY'".into()));
+    }
+    Ok(token.trim())
+}
+
+/// Looks the key up by hash and checks that it is neither revoked nor expired.
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    token: &str,
+    request_id: Option<String>,
+) -> Result<Caller, ApiError> {
+    let invalid = || ApiError::Unauthorized("the API key is not valid".into());
+    let row = api_keys::find_by_hash(conn, &sha256_hex(token.as_bytes()))?.ok_or_else(invalid)?;
+    if row.revoked_at.is_some() {
+        return Err(ApiError::Unauthorized("the API key has been revoked".into()));
+    }
+    if row.expires_at.is_some_and(|exp| exp <= crate::db::now()) {
+        return Err(ApiError::Unauthorized("the API key has expired".into()));
+    }
+    let role = Role::parse(&row.role)
+        .ok_or_else(|| ApiError::Internal(format!("api key {} has unknown role {}", row.id, row.role)))?;
+    Ok(Caller { key_id: row.id, name: row.name, role, request_id })
+}
+
+/// Creates a key and returns (stored row, the key itself — shown once, never stored).
+pub fn create_key(
+    conn: &mut AnyConnection,
+    name: &str,
+    role: Role,
+    expires_at: Option<chrono::NaiveDateTime>,
+) -> Result<(api_keys::ApiKeyRow, String), ApiError> {
+    let key = generate_key()?;
+    let hash = sha256_hex(key.as_bytes());
+    let row = api_keys::insert(
+        conn,
+        &api_keys::NewApiKeyRow {
+            name,
+            role: role.as_str(),
+            prefix: &key[..12],
+            key_hash: &hash,
+            created_at: crate::db::now(),
+            expires_at,
+        },
+    )?;
+    Ok((row, key))
+}

@@ -1,0 +1,260 @@
+//! Database access: one codebase for SQLite (embedded default) and PostgreSQL (production).
+//!
+//! The backend follows the scheme of `DATABASE_URL`. Connections are made explicitly per scheme
+//! (so a wrong PostgreSQL password reports the real error), pooled with r2d2, and every query runs
+//! on the blocking thread pool, never on the async workers. On SQLite, write transactions are
+//! serialised in-process so they never contend for the database lock.
+
+pub mod api_keys;
+pub mod audit;
+pub mod idempotency;
+pub mod organisations;
+pub mod people;
+pub mod schema;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+/// A connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which database engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A parsed `DATABASE_URL`: the backend and what its driver is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbTarget {
+    pub backend: Backend,
+    /// For SQLite the file path; for PostgreSQL the whole URL.
+    pub target: String,
+}
+
+impl DbTarget {
+    /// `sqlite://PATH` (also `sqlite:PATH`) or `postgres://…` / `postgresql://…`.
+    pub fn parse(url: &str) -> Result<DbTarget, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbTarget { backend: Backend::Postgres, target: url.to_string() });
+        }
+        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if rest.is_empty() {
+                return Err("DATABASE_URL sqlite:// needs a file path, e.g. sqlite://innofolio.db".into());
+            }
+            return Ok(DbTarget { backend: Backend::Sqlite, target: rest.to_string() });
+        }
+        Err(format!(
+            "DATABASE_URL must start with sqlite:// or postgres:// (got '{}')",
+            url.split("://").next().unwrap_or("")
+        ))
+    }
+}
+
+/// Opens connections for the pool by backend, with the SQLite pragmas every connection needs.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    target: DbTarget,
+    sqlite_synchronous: String,
+}
+
+impl Manager {
+    fn open(&self) -> Result<AnyConnection, r2d2::Error> {
+        match self.target.backend {
+            Backend::Postgres => PgConnection::establish(&self.target.target)
+                .map(AnyConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+                    self.sqlite_synchronous
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        self.open()
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        std::thread::panicking()
+    }
+}
+
+/// Handle to the database shared by all workers: a pool plus, on SQLite, the writer lock.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+    write_lock: Arc<Mutex<()>>,
+}
+
+pub type DbConn = r2d2::PooledConnection<Manager>;
+
+impl Db {
+    /// Opens a pool for `url` and checks that one connection can be made, returning the
+    /// driver's own error message when it cannot.
+    pub fn connect(url: &str) -> Result<Db, String> {
+        let target = DbTarget::parse(url)?;
+        let backend = target.backend;
+        let synchronous = std::env::var("INNOFOLIO_SQLITE_SYNCHRONOUS")
+            .ok()
+            .filter(|s| ["FULL", "NORMAL", "EXTRA"].contains(&s.to_uppercase().as_str()))
+            .unwrap_or_else(|| "FULL".to_string());
+        let manager = Manager { target, sqlite_synchronous: synchronous };
+        // Fail fast with the real error instead of r2d2's generic timeout.
+        manager.open().map_err(|e| format!("cannot connect to the {} database: {e}", backend.name()))?;
+        let default_size = match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 10,
+        };
+        let size = std::env::var("INNOFOLIO_DB_POOL_SIZE")
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(default_size);
+        let pool = Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| format!("cannot open the connection pool: {e}"))?;
+        Ok(Db { pool, backend, write_lock: Arc::new(Mutex::new(())) })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for synchronous callers (CLI commands, start-up).
+    pub fn get(&self) -> Result<DbConn, ApiError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Applies pending migrations of this backend; returns the names applied.
+    pub fn migrate(&self) -> Result<Vec<String>, String> {
+        let mut conn = self.get().map_err(|e| e.to_string())?;
+        run_migrations(&mut conn)
+    }
+
+    /// Runs read-only work on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` in one transaction on the blocking pool: everything it writes commits together
+    /// or not at all.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            db.write_blocking(f)
+        })
+        .await?
+    }
+
+    /// The synchronous form of [`Db::write`].
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+    {
+        let mut conn = self.pool.get()?;
+        let _guard = match self.backend {
+            // One writer at a time inside this process: SQLite allows one anyway, and queueing
+            // here avoids lock-upgrade failures of deferred transactions.
+            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        conn.transaction::<T, ApiError, _>(|c| f(c))
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.read(|c| c.batch_execute("SELECT 1").map_err(ApiError::from)).await.is_ok()
+    }
+}
+
+/// Applies the pending embedded migrations for the connection's backend.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| format!("migration failed: {e}"))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Current time as stored: UTC, truncated to microseconds so both backends return the same value.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now().naive_utc();
+    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, present on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A `LIKE` pattern matching `needle` anywhere, with the wildcards in it escaped (`\`).
+pub fn contains_pattern(needle: &str) -> String {
+    let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}

@@ -1,0 +1,12 @@
+//! Innofolio: an innovation-portfolio tracker for hospital innovation units and
+//! technology-transfer offices. See `docs/ARCHITECTURE.md` for the map of this crate.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod telemetry;

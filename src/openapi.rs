@@ -1,0 +1,138 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations. After the routes are
+//! collected, [`finish`] adds what every operation shares: the API-key security requirement and
+//! the problem+json responses it can give.
+
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
+use utoipa::OpenApi as _;
+
+use crate::error::{FieldError, Problem};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Innofolio",
+        description = "Innovation-portfolio tracker for hospital innovation units and technology-transfer offices: \
+ideas and inventions, screening, rights decisions, patents, deals, royalties, funding and KPIs.\n\n\
+Authenticate with `Authorization: Bearer KEY`. Errors are RFC 9457 `application/problem+json`. \
+Updates and deletes need `If-Match` with the ETag last read; creates accept `Idempotency-Key`.",
+        license(name = "MIT")
+    ),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "organisations", description = "Departments, hospitals and external partners"),
+        (name = "people", description = "Inventors, idea holders and staff (contact data is personal data)"),
+        (name = "audit", description = "Who changed what, when (admin)"),
+        (name = "api-keys", description = "Key management (admin)"),
+        (name = "operations", description = "Health, readiness and metrics (public)")
+    )
+)]
+pub struct ApiDoc;
+
+/// Paths that need no API key.
+pub const PUBLIC_PATHS: [&str; 3] = ["/health", "/ready", "/metrics"];
+
+const SECURITY_SCHEME: &str = "api_key";
+
+/// (component name, status, description) of the shared problem responses.
+const PROBLEMS: [(&str, &str, &str); 13] = [
+    ("BadRequest", "400", "Malformed request: bad JSON, path or query parameter"),
+    ("Unauthorized", "401", "No API key, or a key that is unknown, revoked or expired"),
+    ("Forbidden", "403", "The key's role may not do this"),
+    ("NotFound", "404", "No such resource"),
+    ("Conflict", "409", "The change conflicts with the current state (e.g. still referenced)"),
+    ("PreconditionFailed", "412", "If-Match does not match the current ETag: someone else changed it"),
+    ("PayloadTooLarge", "413", "The body exceeds the size limit"),
+    ("UnsupportedMediaType", "415", "The body is not JSON"),
+    ("ValidationError", "422", "Invalid fields; `errors` lists each field"),
+    ("PreconditionRequired", "428", "If-Match is required"),
+    ("TooManyRequests", "429", "Too many failed authentications from this client"),
+    ("InternalError", "500", "Unexpected error; the cause is logged, not sent"),
+    ("Unavailable", "503", "The database is not reachable"),
+];
+
+/// Adds the security scheme, the shared problem responses, and on every non-public operation
+/// the security requirement and the problem responses that operation can give.
+pub fn finish(api: &mut OpenApi) {
+    let components = api.components.get_or_insert_with(Default::default);
+    components.security_schemes.insert(
+        SECURITY_SCHEME.to_string(),
+        SecurityScheme::Http(
+            Http::builder()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("An API key made with `innofolio create-api-key` or POST /api/v1/api-keys"))
+                .build(),
+        ),
+    );
+    for (name, _, description) in PROBLEMS {
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content(
+                crate::error::PROBLEM_JSON,
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            )
+            .build();
+        components.responses.insert(name.to_string(), RefOr::T(response));
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        let public = PUBLIC_PATHS.contains(&path.as_str());
+        let has_id = path.contains('{');
+        for_each_operation(item, |method, op| {
+            let mut add: Vec<&str> = vec!["500"];
+            if public {
+                op.security = None;
+                if path == "/ready" {
+                    add.push("503");
+                }
+            } else {
+                op.security = Some(vec![SecurityRequirement::new(SECURITY_SCHEME, Vec::<String>::new())]);
+                add.extend(["400", "401", "403", "503"]);
+                if has_id {
+                    add.push("404");
+                }
+                if op.request_body.is_some() {
+                    add.extend(["413", "415", "422"]);
+                }
+                if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) && method == "get" {
+                    add.push("422");
+                }
+                match method {
+                    "post" => add.push("409"),
+                    "patch" => add.extend(["409", "412", "428"]),
+                    "delete" if op.parameters.iter().flatten().any(|p| p.name == "If-Match") => {
+                        add.extend(["409", "412", "428"])
+                    }
+                    _ => {}
+                }
+            }
+            for status in add {
+                if let Some((name, _, _)) = PROBLEMS.iter().find(|(_, s, _)| *s == status) {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+                }
+            }
+        });
+    }
+}
+
+fn for_each_operation(item: &mut PathItem, mut f: impl FnMut(&str, &mut Operation)) {
+    for (method, op) in [
+        ("get", &mut item.get),
+        ("post", &mut item.post),
+        ("put", &mut item.put),
+        ("patch", &mut item.patch),
+        ("delete", &mut item.delete),
+    ] {
+        if let Some(op) = op.as_mut() {
+            f(method, op);
+        }
+    }
+}
+
+/// The base document, before routes are collected.
+pub fn base() -> OpenApi {
+    ApiDoc::openapi()
+}
