@@ -138,12 +138,11 @@ fn ensure_problem<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
-/// Starts the HTTP server on `listener` (workers from `INNOFOLIO_WORKERS`, default: one per core).
-pub fn run(listener: TcpListener, db: Db) -> std::io::Result<Server> {
+/// Starts the HTTP server on `listener` with `workers` threads (default: one per core).
+pub fn run(listener: TcpListener, db: Db, workers: Option<usize>) -> std::io::Result<Server> {
     let spec = openapi();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     let state = web::Data::new(AppState { db });
-    let workers = std::env::var("INNOFOLIO_WORKERS").ok().and_then(|w| w.parse::<usize>().ok());
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()

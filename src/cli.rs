@@ -124,7 +124,8 @@ fn serve(database_url: &str, bind: &str) -> Result<(), String> {
         backend = db.backend().name(),
         "Innofolio is serving; API docs at http://{bind}/docs/"
     );
+    let workers = std::env::var("INNOFOLIO_WORKERS").ok().and_then(|w| w.parse::<usize>().ok());
     actix_web::rt::System::new().block_on(async move {
-        crate::app::run(listener, db).map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())
+        crate::app::run(listener, db, workers).map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())
     })
 }

@@ -1,0 +1,10 @@
+//! Integration tests: the real application over HTTP, on SQLite by default and on PostgreSQL
+//! when `TEST_DATABASE_URL` is set.
+
+mod auth;
+mod cli;
+mod conventions;
+mod helpers;
+mod openapi;
+mod organisations;
+mod people;
