@@ -6,7 +6,9 @@ use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ResourceDef, Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Next};
-use actix_web::{web, App, Error, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError};
+use actix_web::{
+    web, App, Error, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError,
+};
 use utoipa::openapi::OpenApi;
 use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
@@ -19,7 +21,8 @@ use crate::telemetry::{self, RequestId};
 
 /// Every route of the application, for actix and for the OpenAPI document alike.
 fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(api::health::configure).service(scope("/api/v1").configure(api::configure));
+    cfg.configure(api::health::configure)
+        .service(scope("/api/v1").configure(api::configure));
 }
 
 /// The OpenAPI document the server serves at `/openapi.json`.
@@ -58,7 +61,10 @@ impl RouteTable {
     }
 
     fn allowed(&self, path: &str) -> Option<Vec<String>> {
-        self.0.iter().find(|(def, _)| def.is_match(path)).map(|(_, m)| m.clone())
+        self.0
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, m)| m.clone())
     }
 }
 
@@ -80,7 +86,10 @@ async fn authenticate(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody, impl MessageBody>>, Error> {
     if !req.path().starts_with("/api/") {
-        return next.call(req).await.map(ServiceResponse::map_into_right_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_right_body);
     }
     let token = match auth::bearer_token(req.request()) {
         Ok(t) => t.to_string(),
@@ -91,10 +100,16 @@ async fn authenticate(
         return Ok(req.into_response(e.error_response()).map_into_left_body());
     };
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    match state.db.read(move |c| auth::authenticate(c, &token, request_id)).await {
+    match state
+        .db
+        .read(move |c| auth::authenticate(c, &token, request_id))
+        .await
+    {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
-            next.call(req).await.map(ServiceResponse::map_into_right_body)
+            next.call(req)
+                .await
+                .map(ServiceResponse::map_into_right_body)
         }
         Err(e) => Ok(req.into_response(e.error_response()).map_into_left_body()),
     }
@@ -116,7 +131,11 @@ fn ensure_problem<B: MessageBody + 'static>(
     let problem = Problem {
         type_: format!(
             "urn:innofolio:problem:{}",
-            status.canonical_reason().unwrap_or("error").to_lowercase().replace(' ', "-")
+            status
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_lowercase()
+                .replace(' ', "-")
         ),
         title: status.canonical_reason().unwrap_or("Error").to_string(),
         status: status.as_u16(),
@@ -135,7 +154,9 @@ fn ensure_problem<B: MessageBody + 'static>(
         builder.insert_header((header::ALLOW, allow));
     }
     let response = builder.body(serde_json::to_string(&problem).unwrap_or_default());
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
 }
 
 /// Starts the HTTP server on `listener` with `workers` threads (default: one per core).

@@ -83,7 +83,9 @@ pub fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("send an API key as 'Authorization: Bearer KEY'".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized("send an API key as 'Authorization: Bearer KEY'".into())
+        })?;
     let value = header
         .to_str()
         .map_err(|_| ApiError::Unauthorized("the Authorization header is not readable".into()))?;
@@ -91,7 +93,9 @@ pub fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
         .split_once(' ')
         .ok_or_else(|| ApiError::Unauthorized("expected 'Authorization: Bearer KEY'".into()))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Unauthorized("expected 'Authorization: Bearer KEY'".into()));
+        return Err(ApiError::Unauthorized(
+            "expected 'Authorization: Bearer KEY'".into(),
+        ));
     }
     Ok(token.trim())
 }
@@ -105,14 +109,22 @@ pub fn authenticate(
     let invalid = || ApiError::Unauthorized("the API key is not valid".into());
     let row = api_keys::find_by_hash(conn, &sha256_hex(token.as_bytes()))?.ok_or_else(invalid)?;
     if row.revoked_at.is_some() {
-        return Err(ApiError::Unauthorized("the API key has been revoked".into()));
+        return Err(ApiError::Unauthorized(
+            "the API key has been revoked".into(),
+        ));
     }
     if row.expires_at.is_some_and(|exp| exp <= crate::db::now()) {
         return Err(ApiError::Unauthorized("the API key has expired".into()));
     }
-    let role = Role::parse(&row.role)
-        .ok_or_else(|| ApiError::Internal(format!("api key {} has unknown role {}", row.id, row.role)))?;
-    Ok(Caller { key_id: row.id, name: row.name, role, request_id })
+    let role = Role::parse(&row.role).ok_or_else(|| {
+        ApiError::Internal(format!("api key {} has unknown role {}", row.id, row.role))
+    })?;
+    Ok(Caller {
+        key_id: row.id,
+        name: row.name,
+        role,
+        request_id,
+    })
 }
 
 /// Creates a key and returns (stored row, the key itself — shown once, never stored).

@@ -8,10 +8,19 @@ use crate::db::{api_keys, Db};
 use crate::domain::Role;
 
 #[derive(Debug, Parser)]
-#[command(name = "innofolio", version, about = "Innovation-portfolio tracker (REST service)")]
+#[command(
+    name = "innofolio",
+    version,
+    about = "Innovation-portfolio tracker (REST service)"
+)]
 pub struct Cli {
     /// Database: sqlite://PATH (created if missing) or postgres://USER:PASS@HOST:PORT/DB
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://innofolio.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://innofolio.db",
+        global = true
+    )]
     pub database_url: String,
 
     #[command(subcommand)]
@@ -62,7 +71,9 @@ fn run(cli: Cli) -> Result<(), String> {
     });
     match command {
         Command::Openapi => {
-            let spec = crate::app::openapi().to_pretty_json().map_err(|e| e.to_string())?;
+            let spec = crate::app::openapi()
+                .to_pretty_json()
+                .map_err(|e| e.to_string())?;
             println!("{spec}");
             Ok(())
         }
@@ -77,7 +88,11 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::CreateApiKey { role, name, expires_in_days } => {
+        Command::CreateApiKey {
+            role,
+            name,
+            expires_in_days,
+        } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 format!("unknown role '{role}': use admin, staff, management or integration")
             })?;
@@ -87,12 +102,17 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             let db = Db::connect(&cli.database_url)?;
             db.migrate()?;
-            let expires_at = expires_in_days
-                .map(|d| crate::db::now() + chrono::TimeDelta::days(i64::from(d)));
+            let expires_at =
+                expires_in_days.map(|d| crate::db::now() + chrono::TimeDelta::days(i64::from(d)));
             let (row, key) = db
                 .write_blocking(|conn| crate::auth::create_key(conn, &name, role, expires_at))
                 .map_err(|e| e.to_string())?;
-            println!("created API key {} '{}' with role {}", row.id, row.name, role.as_str());
+            println!(
+                "created API key {} '{}' with role {}",
+                row.id,
+                row.name,
+                role.as_str()
+            );
             println!("store it now: it is shown only once");
             println!("{key}");
             Ok(())
@@ -124,8 +144,13 @@ fn serve(database_url: &str, bind: &str) -> Result<(), String> {
         backend = db.backend().name(),
         "Innofolio is serving; API docs at http://{bind}/docs/"
     );
-    let workers = std::env::var("INNOFOLIO_WORKERS").ok().and_then(|w| w.parse::<usize>().ok());
+    let workers = std::env::var("INNOFOLIO_WORKERS")
+        .ok()
+        .and_then(|w| w.parse::<usize>().ok());
     actix_web::rt::System::new().block_on(async move {
-        crate::app::run(listener, db, workers).map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())
+        crate::app::run(listener, db, workers)
+            .map_err(|e| e.to_string())?
+            .await
+            .map_err(|e| e.to_string())
     })
 }

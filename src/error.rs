@@ -23,8 +23,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), code: code.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -63,7 +71,11 @@ pub enum ApiError {
     #[error("method not allowed")]
     MethodNotAllowed(Vec<String>),
     #[error("conflict: {detail}")]
-    Conflict { slug: &'static str, detail: String, allowed: Option<Vec<String>> },
+    Conflict {
+        slug: &'static str,
+        detail: String,
+        allowed: Option<Vec<String>>,
+    },
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
     #[error("precondition required: {0}")]
@@ -90,7 +102,11 @@ impl ApiError {
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        ApiError::Conflict { slug: "conflict", detail: detail.into(), allowed: None }
+        ApiError::Conflict {
+            slug: "conflict",
+            detail: detail.into(),
+            allowed: None,
+        }
     }
 
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
@@ -112,7 +128,9 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             ApiError::PreconditionRequired(_) => ("precondition-required", "Precondition required"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
-            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
             ApiError::Validation(_) => ("validation-error", "Validation failed"),
             ApiError::Unprocessable { slug, .. } => (slug, "Unprocessable request"),
             ApiError::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
@@ -133,20 +151,28 @@ impl ApiError {
             | ApiError::PreconditionRequired(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::TooManyRequests(d) => Some(d.clone()),
-            ApiError::Conflict { detail, .. } | ApiError::Unprocessable { detail, .. } => Some(detail.clone()),
+            ApiError::Conflict { detail, .. } | ApiError::Unprocessable { detail, .. } => {
+                Some(detail.clone())
+            }
             ApiError::MethodNotAllowed(allow) => {
                 Some(format!("this resource allows {}", allow.join(", ")))
             }
-            ApiError::PayloadTooLarge(limit) => {
-                Some(format!("the request body exceeds the limit of {limit} bytes"))
-            }
+            ApiError::PayloadTooLarge(limit) => Some(format!(
+                "the request body exceeds the limit of {limit} bytes"
+            )),
             ApiError::Validation(errors) => Some(format!(
                 "{} field(s) are invalid: {}",
                 errors.len(),
-                errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")
+                errors
+                    .iter()
+                    .map(|e| e.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
             ApiError::Unavailable(_) => Some("the database is not reachable; try again".into()),
-            ApiError::Internal(_) => Some("an unexpected error occurred; it has been logged".into()),
+            ApiError::Internal(_) => {
+                Some("an unexpected error occurred; it has been logged".into())
+            }
         };
         Problem {
             type_: format!("urn:innofolio:problem:{slug}"),
@@ -263,7 +289,11 @@ fn collect_validation_errors(
 ) {
     use validator::ValidationErrorsKind;
     for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {

@@ -37,18 +37,46 @@ const SECURITY_SCHEME: &str = "api_key";
 
 /// (component name, status, description) of the shared problem responses.
 const PROBLEMS: [(&str, &str, &str); 13] = [
-    ("BadRequest", "400", "Malformed request: bad JSON, path or query parameter"),
-    ("Unauthorized", "401", "No API key, or a key that is unknown, revoked or expired"),
+    (
+        "BadRequest",
+        "400",
+        "Malformed request: bad JSON, path or query parameter",
+    ),
+    (
+        "Unauthorized",
+        "401",
+        "No API key, or a key that is unknown, revoked or expired",
+    ),
     ("Forbidden", "403", "The key's role may not do this"),
     ("NotFound", "404", "No such resource"),
-    ("Conflict", "409", "The change conflicts with the current state (e.g. still referenced)"),
-    ("PreconditionFailed", "412", "If-Match does not match the current ETag: someone else changed it"),
+    (
+        "Conflict",
+        "409",
+        "The change conflicts with the current state (e.g. still referenced)",
+    ),
+    (
+        "PreconditionFailed",
+        "412",
+        "If-Match does not match the current ETag: someone else changed it",
+    ),
     ("PayloadTooLarge", "413", "The body exceeds the size limit"),
     ("UnsupportedMediaType", "415", "The body is not JSON"),
-    ("ValidationError", "422", "Invalid fields; `errors` lists each field"),
+    (
+        "ValidationError",
+        "422",
+        "Invalid fields; `errors` lists each field",
+    ),
     ("PreconditionRequired", "428", "If-Match is required"),
-    ("TooManyRequests", "429", "Too many failed authentications from this client"),
-    ("InternalError", "500", "Unexpected error; the cause is logged, not sent"),
+    (
+        "TooManyRequests",
+        "429",
+        "Too many failed authentications from this client",
+    ),
+    (
+        "InternalError",
+        "500",
+        "Unexpected error; the cause is logged, not sent",
+    ),
     ("Unavailable", "503", "The database is not reachable"),
 ];
 
@@ -61,7 +89,9 @@ pub fn finish(api: &mut OpenApi) {
         SecurityScheme::Http(
             Http::builder()
                 .scheme(HttpAuthScheme::Bearer)
-                .description(Some("An API key made with `innofolio create-api-key` or POST /api/v1/api-keys"))
+                .description(Some(
+                    "An API key made with `innofolio create-api-key` or POST /api/v1/api-keys",
+                ))
                 .build(),
         ),
     );
@@ -70,10 +100,14 @@ pub fn finish(api: &mut OpenApi) {
             .description(description)
             .content(
                 crate::error::PROBLEM_JSON,
-                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
             )
             .build();
-        components.responses.insert(name.to_string(), RefOr::T(response));
+        components
+            .responses
+            .insert(name.to_string(), RefOr::T(response));
     }
     for (path, item) in api.paths.paths.iter_mut() {
         let public = PUBLIC_PATHS.contains(&path.as_str());
@@ -86,7 +120,10 @@ pub fn finish(api: &mut OpenApi) {
                     add.push("503");
                 }
             } else {
-                op.security = Some(vec![SecurityRequirement::new(SECURITY_SCHEME, Vec::<String>::new())]);
+                op.security = Some(vec![SecurityRequirement::new(
+                    SECURITY_SCHEME,
+                    Vec::<String>::new(),
+                )]);
                 add.extend(["400", "401", "403", "503"]);
                 if has_id {
                     add.push("404");
@@ -103,6 +140,7 @@ pub fn finish(api: &mut OpenApi) {
                     "delete" if op.parameters.iter().flatten().any(|p| p.name == "If-Match") => {
                         add.extend(["409", "412", "428"])
                     }
+                    "delete" => add.push("409"),
                     _ => {}
                 }
             }

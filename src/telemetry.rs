@@ -8,7 +8,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 use tracing::Instrument;
 
 /// Sets up `tracing` output to stderr; `RUST_LOG` filters (default `info`); colours only on a
@@ -16,7 +18,9 @@ use tracing::Instrument;
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false)
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
@@ -33,19 +37,35 @@ fn metrics() -> &'static Metrics {
     METRICS.get_or_init(|| {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by method, route and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
             &["method", "route", "status"],
         )
         .expect("valid metric definition");
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route")
-                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
             &["method", "route"],
         )
         .expect("valid metric definition");
-        registry.register(Box::new(requests.clone())).expect("metric registered once");
-        registry.register(Box::new(latency.clone())).expect("metric registered once");
-        Metrics { registry, requests, latency }
+        registry
+            .register(Box::new(requests.clone()))
+            .expect("metric registered once");
+        registry
+            .register(Box::new(latency.clone()))
+            .expect("metric registered once");
+        Metrics {
+            registry,
+            requests,
+            latency,
+        }
     })
 }
 
@@ -67,7 +87,11 @@ const REQUEST_ID: &str = "x-request-id";
 
 fn request_id(req: &ServiceRequest) -> String {
     if let Some(v) = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
-        if !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+        if !v.is_empty()
+            && v.len() <= 64
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
             return v.to_string();
         }
     }
@@ -86,20 +110,33 @@ pub async fn observe(
     let id = request_id(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     let elapsed = started.elapsed();
-    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
     let status = res.status();
     let m = metrics();
-    m.requests.with_label_values(&[method.as_str(), route.as_str(), status.as_str()]).inc();
-    m.latency.with_label_values(&[method.as_str(), route.as_str()]).observe(elapsed.as_secs_f64());
+    m.requests
+        .with_label_values(&[method.as_str(), route.as_str(), status.as_str()])
+        .inc();
+    m.latency
+        .with_label_values(&[method.as_str(), route.as_str()])
+        .observe(elapsed.as_secs_f64());
     if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(HeaderName::from_static(REQUEST_ID), v);
+        res.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID), v);
     }
     span.in_scope(|| {
-        tracing::info!(status = status.as_u16(), micros = elapsed.as_micros() as u64, "handled");
+        tracing::info!(
+            status = status.as_u16(),
+            micros = elapsed.as_micros() as u64,
+            "handled"
+        );
     });
     Ok(res)
 }

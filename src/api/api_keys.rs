@@ -18,7 +18,9 @@ use crate::error::ApiError;
 const ENTITY: &str = "api_key";
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_api_keys).service(create_api_key).service(revoke_api_key);
+    cfg.service(list_api_keys)
+        .service(create_api_key)
+        .service(revoke_api_key);
 }
 
 /// An API key as listed: never the key itself.
@@ -37,8 +39,9 @@ pub struct ApiKey {
 impl TryFrom<ApiKeyRow> for ApiKey {
     type Error = ApiError;
     fn try_from(r: ApiKeyRow) -> Result<Self, ApiError> {
-        let role = Role::parse(&r.role)
-            .ok_or_else(|| ApiError::Internal(format!("api key {} has unknown role {}", r.id, r.role)))?;
+        let role = Role::parse(&r.role).ok_or_else(|| {
+            ApiError::Internal(format!("api key {} has unknown role {}", r.id, r.role))
+        })?;
         Ok(ApiKey {
             id: r.id,
             name: r.name,
@@ -59,7 +62,12 @@ pub struct NewApiKey {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "crate::domain::text::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S", example = "grant-system")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S",
+        example = "grant-system"
+    )]
     pub name: String,
     pub role: Role,
     #[serde(default)]
@@ -78,10 +86,16 @@ pub struct CreatedApiKey {
 /// List API keys (admin only).
 #[utoipa::path(tag = "api-keys", responses((status = 200, description = "All keys", body = Vec<ApiKey>)))]
 #[get("/api-keys")]
-pub async fn list_api_keys(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let rows = state.db.read(|c| Ok(repo::list(c)?)).await?;
-    let keys = rows.into_iter().map(ApiKey::try_from).collect::<Result<Vec<_>, _>>()?;
+    let keys = rows
+        .into_iter()
+        .map(ApiKey::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(keys))
 }
 
@@ -101,7 +115,11 @@ pub async fn create_api_key(
     let input = body.into_inner();
     input.validate()?;
     if input.expires_at.is_some_and(|t| t <= Utc::now()) {
-        return Err(ApiError::field("expires_at", "past", "must be in the future"));
+        return Err(ApiError::field(
+            "expires_at",
+            "past",
+            "must be in the future",
+        ));
     }
     let created = state
         .db
@@ -113,16 +131,28 @@ pub async fn create_api_key(
                 input.expires_at.map(|t| t.naive_utc()),
             )?;
             let api_key = ApiKey::try_from(row)?;
-            audit(conn, &caller, "create", ENTITY, api_key.id, None::<&()>, Some(&api_key))?;
+            audit(
+                conn,
+                &caller,
+                "create",
+                ENTITY,
+                api_key.id,
+                None::<&()>,
+                Some(&api_key),
+            )?;
             Ok(CreatedApiKey { api_key, key })
         })
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/api-keys/{}", created.api_key.id)))
+        .insert_header((
+            "Location",
+            format!("/api/v1/api-keys/{}", created.api_key.id),
+        ))
         .json(created))
 }
 
-/// Revoke an API key (admin only); it stops working at once. Revoking twice is harmless.
+/// Revoke an API key (admin only); it stops working at once. Revoking twice is harmless; a key
+/// cannot revoke itself (409), so an admin cannot lock themselves out by mistake.
 #[utoipa::path(
     tag = "api-keys",
     params(("id" = i64, Path, description = "API key id")),
@@ -136,13 +166,32 @@ pub async fn revoke_api_key(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let id = path.into_inner();
+    if id == caller.key_id {
+        return Err(ApiError::Conflict {
+            slug: "own-key",
+            detail: "a key cannot revoke itself; revoke it with another admin key".into(),
+            allowed: None,
+        });
+    }
     state
         .db
         .write(move |conn| {
-            let before = ApiKey::try_from(repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?)?;
+            let before = ApiKey::try_from(
+                repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?,
+            )?;
             if repo::revoke(conn, id, crate::db::now())? > 0 {
-                let after = ApiKey::try_from(repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?)?;
-                audit(conn, &caller, "revoke", ENTITY, id, Some(&before), Some(&after))?;
+                let after = ApiKey::try_from(
+                    repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?,
+                )?;
+                audit(
+                    conn,
+                    &caller,
+                    "revoke",
+                    ENTITY,
+                    id,
+                    Some(&before),
+                    Some(&after),
+                )?;
             }
             Ok(())
         })

@@ -62,13 +62,13 @@ impl From<AuditRow> for AuditEntry {
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Entity type, e.g. `organisation`.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\x00]*$")]
     pub entity: Option<String>,
     pub entity_id: Option<i64>,
     /// API key name.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\x00]*$")]
     pub actor: Option<String>,
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\x00]*$")]
     pub action: Option<String>,
     /// Changes at or after this time.
     pub from: Option<DateTime<Utc>>,
@@ -95,7 +95,11 @@ pub async fn list_audit_entries(
     caller.require(&[Role::Admin])?;
     let q = query.into_inner();
     let (limit, offset) = paging(q.limit, q.offset)?;
-    for (name, v) in [("entity", &q.entity), ("actor", &q.actor), ("action", &q.action)] {
+    for (name, v) in [
+        ("entity", &q.entity),
+        ("actor", &q.actor),
+        ("action", &q.action),
+    ] {
         check_query_text(name, v)?;
     }
     let filter = AuditFilter {
@@ -106,7 +110,15 @@ pub async fn list_audit_entries(
         from: q.from.map(|t| t.naive_utc()),
         to: q.to.map(|t| t.naive_utc()),
     };
-    let (rows, total) = state.db.read(move |c| Ok(repo::list(c, &filter, limit, offset)?)).await?;
+    let (rows, total) = state
+        .db
+        .read(move |c| Ok(repo::list(c, &filter, limit, offset)?))
+        .await?;
     let items = rows.into_iter().map(AuditEntry::from).collect();
-    Ok(HttpResponse::Ok().json(Page { items, total, limit, offset }))
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }

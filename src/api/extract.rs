@@ -7,7 +7,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, FieldError};
 
@@ -36,8 +36,14 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
     let Ok(value) = value.to_str() else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
@@ -63,7 +69,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
+                let chunk = chunk
+                    .map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
                 if body.len() + chunk.len() > MAX_BODY_BYTES {
                     return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
                 }
@@ -79,10 +86,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 /// Parses a body into `T`: 400 for malformed JSON, 422 naming the field for the wrong shape.
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ApiError::BadRequest("the request body is empty; send a JSON object".into()));
+        return Err(ApiError::BadRequest(
+            "the request body is empty; send a JSON object".into(),
+        ));
     }
     let mut value: serde_json::Value = serde_json::from_slice(raw)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::field("body", "type", "the body must be a JSON object"));
+    }
     let mut errors = Vec::new();
     normalise(&mut value, "", &mut errors);
     if !errors.is_empty() {
@@ -100,7 +112,11 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             (field, "invalid")
         };
         ApiError::Validation(vec![FieldError::new(
-            if field.is_empty() { "body".to_string() } else { field },
+            if field.is_empty() {
+                "body".to_string()
+            } else {
+                field
+            },
             code,
             message,
         )])
@@ -125,14 +141,12 @@ fn missing_field_name(message: &str) -> Option<String> {
 fn normalise(value: &mut serde_json::Value, path: &str, errors: &mut Vec<FieldError>) {
     use serde_json::Value;
     match value {
-        Value::String(s) => {
-            if s.contains('\0') {
-                errors.push(FieldError::new(
-                    if path.is_empty() { "body" } else { path },
-                    "nul_character",
-                    "must not contain NUL (U+0000) characters",
-                ));
-            }
+        Value::String(s) if s.contains('\0') => {
+            errors.push(FieldError::new(
+                if path.is_empty() { "body" } else { path },
+                "nul_character",
+                "must not contain NUL (U+0000) characters",
+            ));
         }
         Value::Number(n) => {
             if let Some(f) = n.as_f64() {
@@ -188,7 +202,11 @@ pub fn patch_required<T>(
 ) {
     match patch {
         Some(Some(v)) => *current = v,
-        Some(None) => errors.push(FieldError::new(field, "required", "is required and cannot be null")),
+        Some(None) => errors.push(FieldError::new(
+            field,
+            "required",
+            "is required and cannot be null",
+        )),
         None => {}
     }
 }
@@ -211,7 +229,11 @@ pub fn paging(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), Api
     let mut errors = Vec::new();
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        errors.push(FieldError::new("limit", "range", format!("must be between 1 and {MAX_LIMIT}")));
+        errors.push(FieldError::new(
+            "limit",
+            "range",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
     }
     let offset = offset.unwrap_or(0);
     if offset < 0 {
@@ -231,10 +253,14 @@ pub fn if_match(req: &HttpRequest) -> Result<String, ApiError> {
             "send 'If-Match' with the ETag you read, so that no other change is overwritten".into(),
         )
     })?;
-    value
+    let value = value
         .to_str()
-        .map(str::to_string)
-        .map_err(|_| ApiError::BadRequest("the If-Match header is not readable".into()))
+        .map_err(|_| ApiError::BadRequest("the If-Match header is not readable".into()))?
+        .trim();
+    if value.is_empty() {
+        return Err(ApiError::BadRequest("If-Match must name an ETag, e.g. If-Match: \"3\"".into()));
+    }
+    Ok(value.to_string())
 }
 
 /// 412 unless `If-Match` names the current version.
@@ -251,7 +277,9 @@ pub fn check_version(if_match: &str, version: i64) -> Result<(), ApiError> {
 
 /// Trims a text filter and treats an empty one as absent.
 pub fn text_filter(value: Option<String>) -> Option<String> {
-    value.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    value
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// 400 for a NUL character in a query parameter.
@@ -285,7 +313,10 @@ mod tests {
 
     #[test]
     fn malformed_json_is_a_400_and_wrong_shape_a_422_naming_the_field() {
-        assert!(matches!(parse_json::<Sample>(b"{"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(
+            parse_json::<Sample>(b"{"),
+            Err(ApiError::BadRequest(_))
+        ));
         match parse_json::<Sample>(br#"{"count": 1}"#) {
             Err(ApiError::Validation(e)) => assert_eq!(e[0].field, "name"),
             other => panic!("unexpected {other:?}"),
@@ -314,3 +345,23 @@ mod tests {
         assert!(paging(Some(10), Some(-1)).is_err());
     }
 }
+
+/// The `Idempotency-Key` header of creates, for the OpenAPI document.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Makes retries safe: the same key and body return the first response and create nothing.
+    /// Any value works (a UUID is typical); an empty one is ignored.
+    #[param(rename = "Idempotency-Key")]
+    pub idempotency_key: Option<String>,
+}
+
+/// The `If-Match` header of updates and deletes, for the OpenAPI document.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// The ETag last read; the change is refused with 412 if the resource changed since.
+    #[param(rename = "If-Match", min_length = 1)]
+    pub if_match: String,
+}
+

@@ -40,8 +40,14 @@ pub fn audit<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<(), ApiError> {
-    let before = before.map(serde_json::to_string).transpose().map_err(ApiError::internal)?;
-    let after = after.map(serde_json::to_string).transpose().map_err(ApiError::internal)?;
+    let before = before
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let after = after
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(ApiError::internal)?;
     db::audit::insert(
         conn,
         &db::audit::NewAuditRow {
@@ -80,19 +86,11 @@ enum CreateOutcome {
 
 const IDEMPOTENCY_RACE: &str = "idempotency-race";
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get("Idempotency-Key") else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .map_err(|_| ApiError::BadRequest("Idempotency-Key must be visible ASCII".into()))?
-        .trim()
-        .to_string();
-    if key.is_empty() || key.len() > 255 {
-        return Err(ApiError::BadRequest("Idempotency-Key must be 1 to 255 characters".into()));
-    }
-    Ok(Some(key))
+/// The `Idempotency-Key` header, stored as a hash so that keys of any length and bytes work.
+fn idempotency_key(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get("Idempotency-Key")?;
+    let bytes = value.as_bytes().trim_ascii();
+    (!bytes.is_empty()).then(|| sha256_hex(bytes))
 }
 
 fn replay(row: &idempotency::IdempotencyRow, fingerprint: &str) -> Result<HttpResponse, ApiError> {
@@ -129,7 +127,7 @@ pub async fn create_idempotent<F>(
 where
     F: FnOnce(&mut AnyConnection) -> Result<Created, ApiError> + Send + 'static,
 {
-    let key = idempotency_key(req)?;
+    let key = idempotency_key(req);
     let mut fingerprint_input = format!("{} {}\n", req.method(), req.path()).into_bytes();
     fingerprint_input.extend_from_slice(raw);
     let fingerprint = sha256_hex(&fingerprint_input);
@@ -162,7 +160,11 @@ where
                     diesel::result::Error::DatabaseError(
                         diesel::result::DatabaseErrorKind::UniqueViolation,
                         _,
-                    ) => ApiError::Conflict { slug: IDEMPOTENCY_RACE, detail: String::new(), allowed: None },
+                    ) => ApiError::Conflict {
+                        slug: IDEMPOTENCY_RACE,
+                        detail: String::new(),
+                        allowed: None,
+                    },
                     other => other.into(),
                 })?;
             }
@@ -175,7 +177,10 @@ where
             .insert_header((header::ETAG, crate::domain::etag(created.version)))
             .json(created.body)),
         Ok(CreateOutcome::Replay(row)) => replay(&row, &fingerprint),
-        Err(ApiError::Conflict { slug: IDEMPOTENCY_RACE, .. }) => {
+        Err(ApiError::Conflict {
+            slug: IDEMPOTENCY_RACE,
+            ..
+        }) => {
             // Another request with the same key committed first: answer as it did.
             let key = key.unwrap_or_default();
             let row = db

@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::extract::{
-    check_query_text, check_version, double_option, if_match, paging, patch_optional, patch_required,
-    text_filter, ApiJson, Page,
+    check_query_text, check_version, double_option, if_match, paging, patch_optional,
+    patch_required, text_filter, ApiJson, IdempotencyKeyHeader, IfMatchHeader, Page,
 };
 use super::{audit, create_idempotent, with_etag, AppState, Created};
 use crate::auth::Caller;
@@ -51,7 +51,10 @@ impl TryFrom<OrganisationRow> for Organisation {
 
     fn try_from(row: OrganisationRow) -> Result<Self, ApiError> {
         let kind = OrganisationKind::parse(&row.kind).ok_or_else(|| {
-            ApiError::Internal(format!("organisation {} has unknown kind {}", row.id, row.kind))
+            ApiError::Internal(format!(
+                "organisation {} has unknown kind {}",
+                row.id, row.kind
+            ))
         })?;
         Ok(Organisation {
             id: row.id,
@@ -75,10 +78,16 @@ pub struct NewOrganisation {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "crate::domain::text::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S", example = "Department of Cardiology")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S",
+        example = "Department of Cardiology"
+    )]
     pub name: String,
     pub kind: OrganisationKind,
     #[serde(default)]
+    #[validate(range(min = 1, message = "must be a positive id"))]
     #[schema(minimum = 1)]
     pub parent_id: Option<i64>,
     #[serde(default)]
@@ -174,10 +183,10 @@ pub struct OrganisationQuery {
     /// Only direct children of this organisation.
     pub parent_id: Option<i64>,
     /// Only organisations in this country (ISO 3166-1 alpha-2).
-    #[param(max_length = 2)]
+    #[param(pattern = "^[A-Z]{2}$")]
     pub country: Option<String>,
     /// Case-insensitive text that the name contains.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\x00]*$")]
     pub q: Option<String>,
     /// Sort order; `-` means descending. Default `name`.
     #[param(inline)]
@@ -200,7 +209,11 @@ fn check_references(
         return Ok(());
     };
     if Some(parent) == id {
-        return Err(ApiError::field("parent_id", "cycle", "an organisation cannot be its own parent"));
+        return Err(ApiError::field(
+            "parent_id",
+            "cycle",
+            "an organisation cannot be its own parent",
+        ));
     }
     if !repo::exists(conn, parent)? {
         return Err(ApiError::Validation(vec![FieldError::new(
@@ -236,7 +249,11 @@ pub async fn list_organisations(
     let q = query.into_inner();
     let (limit, offset) = paging(q.limit, q.offset)?;
     check_query_text("q", &q.q)?;
-    check_query_text("country", &q.country)?;
+    if let Some(c) = &q.country {
+        crate::domain::text::country_code(c).map_err(|e| {
+            ApiError::field("country", "country", e.message.map(|m| m.to_string()).unwrap_or_default())
+        })?;
+    }
     let filter = repo::OrganisationFilter {
         kind: q.kind.map(|k| k.as_str().to_string()),
         parent_id: q.parent_id,
@@ -251,16 +268,27 @@ pub async fn list_organisations(
         OrganisationSortParam::Id => OrganisationSort::Id,
         OrganisationSortParam::IdDesc => OrganisationSort::IdDesc,
     };
-    let (rows, total) = state.db.read(move |c| Ok(repo::list(c, &filter, sort, limit, offset)?)).await?;
-    let items = rows.into_iter().map(Organisation::try_from).collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(Page { items, total, limit, offset }))
+    let (rows, total) = state
+        .db
+        .read(move |c| Ok(repo::list(c, &filter, sort, limit, offset)?))
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(Organisation::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 /// Create an organisation.
 #[utoipa::path(
     tag = "organisations",
     request_body = NewOrganisation,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first response")),
+    params(IdempotencyKeyHeader),
     responses((status = 201, description = "Created", body = Organisation,
         headers(("Location" = String), ("ETag" = String))))
 )]
@@ -279,7 +307,15 @@ pub async fn create_organisation(
         check_references(conn, None, &input)?;
         let row = repo::insert(conn, &OrganisationData::from(&input), crate::db::now())?;
         let org = Organisation::try_from(row)?;
-        audit(conn, &actor, "create", ENTITY, org.id, None::<&()>, Some(&org))?;
+        audit(
+            conn,
+            &actor,
+            "create",
+            ENTITY,
+            org.id,
+            None::<&()>,
+            Some(&org),
+        )?;
         Ok(Created {
             location: format!("/api/v1/organisations/{}", org.id),
             version: org.version,
@@ -313,7 +349,7 @@ pub async fn get_organisation(
     request_body(content = OrganisationPatch, content_type = "application/merge-patch+json"),
     params(
         ("id" = i64, Path, description = "Organisation id"),
-        ("If-Match" = String, Header, description = "The ETag last read")
+        IfMatchHeader
     ),
     responses((status = 200, description = "The changed organisation", body = Organisation, headers(("ETag" = String))))
 )]
@@ -332,15 +368,33 @@ pub async fn update_organisation(
     let org = state
         .db
         .write(move |conn| {
-            let before = Organisation::try_from(repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?)?;
-            check_version(&expected, before.version)?;
+            let before = Organisation::try_from(
+                repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?,
+            )?;
             let next = patch.apply(&before)?;
             next.validate()?;
+            check_version(&expected, before.version)?;
             check_references(conn, Some(id), &next)?;
-            let row = repo::update(conn, id, before.version, &OrganisationData::from(&next), crate::db::now())?
-                .ok_or_else(|| ApiError::PreconditionFailed("the organisation changed meanwhile".into()))?;
+            let row = repo::update(
+                conn,
+                id,
+                before.version,
+                &OrganisationData::from(&next),
+                crate::db::now(),
+            )?
+            .ok_or_else(|| {
+                ApiError::PreconditionFailed("the organisation changed meanwhile".into())
+            })?;
             let after = Organisation::try_from(row)?;
-            audit(conn, &caller, "update", ENTITY, id, Some(&before), Some(&after))?;
+            audit(
+                conn,
+                &caller,
+                "update",
+                ENTITY,
+                id,
+                Some(&before),
+                Some(&after),
+            )?;
             Ok(after)
         })
         .await?;
@@ -352,7 +406,7 @@ pub async fn update_organisation(
     tag = "organisations",
     params(
         ("id" = i64, Path, description = "Organisation id"),
-        ("If-Match" = String, Header, description = "The ETag last read")
+        IfMatchHeader
     ),
     responses((status = 204, description = "Deleted"))
 )]
@@ -369,21 +423,36 @@ pub async fn delete_organisation(
     state
         .db
         .write(move |conn| {
-            let before = Organisation::try_from(repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?)?;
+            let before = Organisation::try_from(
+                repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?,
+            )?;
             check_version(&expected, before.version)?;
             let refs = repo::references(conn, id)?;
             if !refs.is_empty() {
                 let what: Vec<String> = refs.iter().map(|(w, n)| format!("{n} {w}")).collect();
                 return Err(ApiError::Conflict {
                     slug: "still-referenced",
-                    detail: format!("organisation {id} is still referenced by {}", what.join(" and ")),
+                    detail: format!(
+                        "organisation {id} is still referenced by {}",
+                        what.join(" and ")
+                    ),
                     allowed: None,
                 });
             }
             if repo::delete(conn, id, before.version)? == 0 {
-                return Err(ApiError::PreconditionFailed("the organisation changed meanwhile".into()));
+                return Err(ApiError::PreconditionFailed(
+                    "the organisation changed meanwhile".into(),
+                ));
             }
-            audit(conn, &caller, "delete", ENTITY, id, Some(&before), None::<&()>)?;
+            audit(
+                conn,
+                &caller,
+                "delete",
+                ENTITY,
+                id,
+                Some(&before),
+                None::<&()>,
+            )?;
             Ok(())
         })
         .await?;

@@ -10,8 +10,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::extract::{
-    check_query_text, check_version, double_option, if_match, paging, patch_optional, patch_required,
-    text_filter, ApiJson, Page,
+    check_query_text, check_version, double_option, if_match, paging, patch_optional,
+    patch_required, text_filter, ApiJson, IdempotencyKeyHeader, IfMatchHeader, Page,
 };
 use super::{audit, create_idempotent, with_etag, AppState, Created};
 use crate::auth::Caller;
@@ -56,7 +56,11 @@ impl Person {
         if role.sees_personal_data() {
             full
         } else {
-            Person { email: None, phone: None, ..full }
+            Person {
+                email: None,
+                phone: None,
+                ..full
+            }
         }
     }
 }
@@ -85,27 +89,41 @@ pub struct NewPerson {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "crate::domain::text::not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S", example = "Karen Jensen")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S",
+        example = "Karen Jensen"
+    )]
     pub name: String,
     #[serde(default)]
     #[validate(
         length(max = 254, message = "must be at most 254 characters"),
         custom(function = "crate::domain::text::email")
     )]
-    #[schema(max_length = 254, pattern = "^[^@\\s]+@[^@\\s.][^@\\s]*\\.[^@\\s]*[^@\\s.]$", example = "karen.jensen@region.dk")]
+    #[schema(
+        max_length = 254,
+        pattern = "^[^@\\s]+@[^@\\s.][^@\\s]*\\.[^@\\s]*[^@\\s.]$",
+        example = "karen.jensen@region.dk"
+    )]
     pub email: Option<String>,
     #[serde(default)]
     #[validate(
         length(max = 40, message = "must be at most 40 characters"),
         custom(function = "crate::domain::text::phone")
     )]
-    #[schema(max_length = 40, pattern = "^[ +().-]*([0-9][ +().-]*){3,}$", example = "+45 12 34 56 78")]
+    #[schema(
+        max_length = 40,
+        pattern = "^[ +().-]*([0-9][ +().-]*){3,}$",
+        example = "+45 12 34 56 78"
+    )]
     pub phone: Option<String>,
     #[serde(default)]
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     #[schema(max_length = 200, example = "Cardiologist")]
     pub profession: Option<String>,
     #[serde(default)]
+    #[validate(range(min = 1, message = "must be a positive id"))]
     #[schema(minimum = 1)]
     pub organisation_id: Option<i64>,
 }
@@ -189,10 +207,10 @@ pub struct PersonQuery {
     /// Only people employed by this organisation.
     pub organisation_id: Option<i64>,
     /// Case-insensitive text that the name contains.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\x00]*$")]
     pub q: Option<String>,
     /// Exact e-mail address (case-insensitive); only for roles that see contact data.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\x00]*$")]
     pub email: Option<String>,
     /// Sort order; `-` means descending. Default `name`.
     #[param(inline)]
@@ -235,7 +253,9 @@ pub async fn list_people(
     check_query_text("q", &q.q)?;
     check_query_text("email", &q.email)?;
     if q.email.is_some() && !caller.role.sees_personal_data() {
-        return Err(ApiError::Forbidden("filtering by e-mail needs a role that sees contact data".into()));
+        return Err(ApiError::Forbidden(
+            "filtering by e-mail needs a role that sees contact data".into(),
+        ));
     }
     let filter = repo::PersonFilter {
         organisation_id: q.organisation_id,
@@ -250,16 +270,27 @@ pub async fn list_people(
         PersonSortParam::Id => PersonSort::Id,
         PersonSortParam::IdDesc => PersonSort::IdDesc,
     };
-    let (rows, total) = state.db.read(move |c| Ok(repo::list(c, &filter, sort, limit, offset)?)).await?;
-    let items = rows.into_iter().map(|r| Person::for_role(r, caller.role)).collect();
-    Ok(HttpResponse::Ok().json(Page { items, total, limit, offset }))
+    let (rows, total) = state
+        .db
+        .read(move |c| Ok(repo::list(c, &filter, sort, limit, offset)?))
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|r| Person::for_role(r, caller.role))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 /// Create a person.
 #[utoipa::path(
     tag = "people",
     request_body = NewPerson,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first response")),
+    params(IdempotencyKeyHeader),
     responses((status = 201, description = "Created", body = Person,
         headers(("Location" = String), ("ETag" = String))))
 )]
@@ -276,8 +307,20 @@ pub async fn create_person(
     let actor = caller.clone();
     create_idempotent(&state.db, &caller, &req, &body.raw, move |conn| {
         check_references(conn, &input)?;
-        let person = Person::from(repo::insert(conn, &PersonData::from(&input), crate::db::now())?);
-        audit(conn, &actor, "create", ENTITY, person.id, None::<&()>, Some(&person))?;
+        let person = Person::from(repo::insert(
+            conn,
+            &PersonData::from(&input),
+            crate::db::now(),
+        )?);
+        audit(
+            conn,
+            &actor,
+            "create",
+            ENTITY,
+            person.id,
+            None::<&()>,
+            Some(&person),
+        )?;
         Ok(Created {
             location: format!("/api/v1/people/{}", person.id),
             version: person.version,
@@ -301,7 +344,10 @@ pub async fn get_person(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let row = state.db.read(move |c| Ok(repo::find(c, id)?)).await?;
-    let person = Person::for_role(row.ok_or_else(|| ApiError::not_found(ENTITY, id))?, caller.role);
+    let person = Person::for_role(
+        row.ok_or_else(|| ApiError::not_found(ENTITY, id))?,
+        caller.role,
+    );
     Ok(with_etag(StatusCode::OK, person.version, &person))
 }
 
@@ -311,7 +357,7 @@ pub async fn get_person(
     request_body(content = PersonPatch, content_type = "application/merge-patch+json"),
     params(
         ("id" = i64, Path, description = "Person id"),
-        ("If-Match" = String, Header, description = "The ETag last read")
+        IfMatchHeader
     ),
     responses((status = 200, description = "The changed person", body = Person, headers(("ETag" = String))))
 )]
@@ -330,15 +376,30 @@ pub async fn update_person(
     let person = state
         .db
         .write(move |conn| {
-            let before = Person::from(repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?);
-            check_version(&expected, before.version)?;
+            let before =
+                Person::from(repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?);
             let next = patch.apply(&before)?;
             next.validate()?;
+            check_version(&expected, before.version)?;
             check_references(conn, &next)?;
-            let row = repo::update(conn, id, before.version, &PersonData::from(&next), crate::db::now())?
-                .ok_or_else(|| ApiError::PreconditionFailed("the person changed meanwhile".into()))?;
+            let row = repo::update(
+                conn,
+                id,
+                before.version,
+                &PersonData::from(&next),
+                crate::db::now(),
+            )?
+            .ok_or_else(|| ApiError::PreconditionFailed("the person changed meanwhile".into()))?;
             let after = Person::from(row);
-            audit(conn, &caller, "update", ENTITY, id, Some(&before), Some(&after))?;
+            audit(
+                conn,
+                &caller,
+                "update",
+                ENTITY,
+                id,
+                Some(&before),
+                Some(&after),
+            )?;
             Ok(after)
         })
         .await?;
@@ -350,7 +411,7 @@ pub async fn update_person(
     tag = "people",
     params(
         ("id" = i64, Path, description = "Person id"),
-        ("If-Match" = String, Header, description = "The ETag last read")
+        IfMatchHeader
     ),
     responses((status = 204, description = "Deleted"))
 )]
@@ -367,12 +428,23 @@ pub async fn delete_person(
     state
         .db
         .write(move |conn| {
-            let before = Person::from(repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?);
+            let before =
+                Person::from(repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?);
             check_version(&expected, before.version)?;
             if repo::delete(conn, id, before.version)? == 0 {
-                return Err(ApiError::PreconditionFailed("the person changed meanwhile".into()));
+                return Err(ApiError::PreconditionFailed(
+                    "the person changed meanwhile".into(),
+                ));
             }
-            audit(conn, &caller, "delete", ENTITY, id, Some(&before), None::<&()>)?;
+            audit(
+                conn,
+                &caller,
+                "delete",
+                ENTITY,
+                id,
+                Some(&before),
+                None::<&()>,
+            )?;
             Ok(())
         })
         .await?;

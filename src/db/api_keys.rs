@@ -46,11 +46,18 @@ pub fn find_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<ApiKeyRow>> {
-    api_keys::table.find(id).select(api_keys::all_columns).first(conn).optional()
+    api_keys::table
+        .find(id)
+        .select(api_keys::all_columns)
+        .first(conn)
+        .optional()
 }
 
 pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<ApiKeyRow>> {
-    api_keys::table.order(api_keys::id.asc()).select(api_keys::all_columns).load(conn)
+    api_keys::table
+        .order(api_keys::id.asc())
+        .select(api_keys::all_columns)
+        .load(conn)
 }
 
 pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
@@ -58,7 +65,11 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
 }
 
 pub fn revoke(conn: &mut AnyConnection, id: i64, at: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(api_keys::table.find(id).filter(api_keys::revoked_at.is_null()))
-        .set(api_keys::revoked_at.eq(Some(at)))
-        .execute(conn)
+    diesel::update(
+        api_keys::table
+            .find(id)
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(Some(at)))
+    .execute(conn)
 }

@@ -36,7 +36,9 @@ pub struct NewAuditRow {
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &NewAuditRow) -> QueryResult<usize> {
-    diesel::insert_into(audit_log::table).values(row).execute(conn)
+    diesel::insert_into(audit_log::table)
+        .values(row)
+        .execute(conn)
 }
 
 /// Filters for the audit listing.

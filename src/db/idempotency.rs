@@ -52,5 +52,7 @@ pub fn find(
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &NewIdempotencyRow) -> QueryResult<usize> {
-    diesel::insert_into(idempotency_keys::table).values(row).execute(conn)
+    diesel::insert_into(idempotency_keys::table)
+        .values(row)
+        .execute(conn)
 }

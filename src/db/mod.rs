@@ -62,13 +62,24 @@ impl DbTarget {
     pub fn parse(url: &str) -> Result<DbTarget, String> {
         let url = url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(DbTarget { backend: Backend::Postgres, target: url.to_string() });
+            return Ok(DbTarget {
+                backend: Backend::Postgres,
+                target: url.to_string(),
+            });
         }
-        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if rest.is_empty() {
-                return Err("DATABASE_URL sqlite:// needs a file path, e.g. sqlite://innofolio.db".into());
+                return Err(
+                    "DATABASE_URL sqlite:// needs a file path, e.g. sqlite://innofolio.db".into(),
+                );
             }
-            return Ok(DbTarget { backend: Backend::Sqlite, target: rest.to_string() });
+            return Ok(DbTarget {
+                backend: Backend::Sqlite,
+                target: rest.to_string(),
+            });
         }
         Err(format!(
             "DATABASE_URL must start with sqlite:// or postgres:// (got '{}')",
@@ -114,7 +125,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
@@ -142,9 +154,14 @@ impl Db {
             .ok()
             .filter(|s| ["FULL", "NORMAL", "EXTRA"].contains(&s.to_uppercase().as_str()))
             .unwrap_or_else(|| "FULL".to_string());
-        let manager = Manager { target, sqlite_synchronous: synchronous };
+        let manager = Manager {
+            target,
+            sqlite_synchronous: synchronous,
+        };
         // Fail fast with the real error instead of r2d2's generic timeout.
-        manager.open().map_err(|e| format!("cannot connect to the {} database: {e}", backend.name()))?;
+        manager
+            .open()
+            .map_err(|e| format!("cannot connect to the {} database: {e}", backend.name()))?;
         let default_size = match backend {
             Backend::Sqlite => 8,
             Backend::Postgres => 10,
@@ -160,7 +177,11 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| format!("cannot open the connection pool: {e}"))?;
-        Ok(Db { pool, backend, write_lock: Arc::new(Mutex::new(())) })
+        Ok(Db {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -227,7 +248,9 @@ impl Db {
 
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
-        self.read(|c| c.batch_execute("SELECT 1").map_err(ApiError::from)).await.is_ok()
+        self.read(|c| c.batch_execute("SELECT 1").map_err(ApiError::from))
+            .await
+            .is_ok()
     }
 }
 
@@ -245,7 +268,8 @@ pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{DurationRound, TimeDelta};
     let now = chrono::Utc::now().naive_utc();
-    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
 }
 
 diesel::define_sql_function! {
@@ -255,6 +279,10 @@ diesel::define_sql_function! {
 
 /// A `LIKE` pattern matching `needle` anywhere, with the wildcards in it escaped (`\`).
 pub fn contains_pattern(needle: &str) -> String {
-    let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = needle
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }

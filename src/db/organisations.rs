@@ -89,7 +89,11 @@ fn filtered(f: &OrganisationFilter) -> organisations::BoxedQuery<'static, MultiB
         q = q.filter(organisations::country.eq(v.clone()));
     }
     if let Some(v) = &f.q {
-        q = q.filter(lower(organisations::name).like(contains_pattern(v)).escape('\\'));
+        q = q.filter(
+            lower(organisations::name)
+                .like(contains_pattern(v))
+                .escape('\\'),
+        );
     }
     q
 }
@@ -113,7 +117,11 @@ pub fn list(
         OrganisationSort::Id => q.order(o::id.asc()),
         OrganisationSort::IdDesc => q.order(o::id.desc()),
     };
-    let rows = q.limit(limit).offset(offset).select(OrganisationRow::as_select()).load(conn)?;
+    let rows = q
+        .limit(limit)
+        .offset(offset)
+        .select(OrganisationRow::as_select())
+        .load(conn)?;
     Ok((rows, total))
 }
 
@@ -127,9 +135,15 @@ pub fn update(
     at: NaiveDateTime,
 ) -> QueryResult<Option<OrganisationRow>> {
     diesel::update(
-        organisations::table.filter(organisations::id.eq(id)).filter(organisations::version.eq(version)),
+        organisations::table
+            .filter(organisations::id.eq(id))
+            .filter(organisations::version.eq(version)),
     )
-    .set((data, organisations::version.eq(version + 1), organisations::updated_at.eq(at)))
+    .set((
+        data,
+        organisations::version.eq(version + 1),
+        organisations::updated_at.eq(at),
+    ))
     .returning(organisations::all_columns)
     .get_result(conn)
     .optional()
@@ -137,7 +151,9 @@ pub fn update(
 
 pub fn delete(conn: &mut AnyConnection, id: i64, version: i64) -> QueryResult<usize> {
     diesel::delete(
-        organisations::table.filter(organisations::id.eq(id)).filter(organisations::version.eq(version)),
+        organisations::table
+            .filter(organisations::id.eq(id))
+            .filter(organisations::version.eq(version)),
     )
     .execute(conn)
 }
@@ -148,7 +164,10 @@ pub fn references(conn: &mut AnyConnection, id: i64) -> QueryResult<Vec<(&'stati
         .filter(organisations::parent_id.eq(id))
         .count()
         .get_result(conn)?;
-    let persons: i64 = people::table.filter(people::organisation_id.eq(id)).count().get_result(conn)?;
+    let persons: i64 = people::table
+        .filter(people::organisation_id.eq(id))
+        .count()
+        .get_result(conn)?;
     Ok([("child organisations", children), ("people", persons)]
         .into_iter()
         .filter(|(_, n)| *n > 0)

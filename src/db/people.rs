@@ -48,15 +48,28 @@ pub enum PersonSort {
     IdDesc,
 }
 
-pub fn insert(conn: &mut AnyConnection, data: &PersonData, at: NaiveDateTime) -> QueryResult<PersonRow> {
+pub fn insert(
+    conn: &mut AnyConnection,
+    data: &PersonData,
+    at: NaiveDateTime,
+) -> QueryResult<PersonRow> {
     diesel::insert_into(people::table)
-        .values((data, people::version.eq(1), people::created_at.eq(at), people::updated_at.eq(at)))
+        .values((
+            data,
+            people::version.eq(1),
+            people::created_at.eq(at),
+            people::updated_at.eq(at),
+        ))
         .returning(people::all_columns)
         .get_result(conn)
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<PersonRow>> {
-    people::table.find(id).select(PersonRow::as_select()).first(conn).optional()
+    people::table
+        .find(id)
+        .select(PersonRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 fn filtered(f: &PersonFilter) -> people::BoxedQuery<'static, MultiBackend> {
@@ -91,7 +104,11 @@ pub fn list(
         PersonSort::Id => q.order(p::id.asc()),
         PersonSort::IdDesc => q.order(p::id.desc()),
     };
-    let rows = q.limit(limit).offset(offset).select(PersonRow::as_select()).load(conn)?;
+    let rows = q
+        .limit(limit)
+        .offset(offset)
+        .select(PersonRow::as_select())
+        .load(conn)?;
     Ok((rows, total))
 }
 
@@ -102,14 +119,26 @@ pub fn update(
     data: &PersonData,
     at: NaiveDateTime,
 ) -> QueryResult<Option<PersonRow>> {
-    diesel::update(people::table.filter(people::id.eq(id)).filter(people::version.eq(version)))
-        .set((data, people::version.eq(version + 1), people::updated_at.eq(at)))
-        .returning(people::all_columns)
-        .get_result(conn)
-        .optional()
+    diesel::update(
+        people::table
+            .filter(people::id.eq(id))
+            .filter(people::version.eq(version)),
+    )
+    .set((
+        data,
+        people::version.eq(version + 1),
+        people::updated_at.eq(at),
+    ))
+    .returning(people::all_columns)
+    .get_result(conn)
+    .optional()
 }
 
 pub fn delete(conn: &mut AnyConnection, id: i64, version: i64) -> QueryResult<usize> {
-    diesel::delete(people::table.filter(people::id.eq(id)).filter(people::version.eq(version)))
-        .execute(conn)
+    diesel::delete(
+        people::table
+            .filter(people::id.eq(id))
+            .filter(people::version.eq(version)),
+    )
+    .execute(conn)
 }

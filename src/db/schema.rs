@@ -75,4 +75,10 @@ diesel::table! {
 }
 
 diesel::joinable!(people -> organisations (organisation_id));
-diesel::allow_tables_to_appear_in_same_query!(api_keys, organisations, people, audit_log, idempotency_keys);
+diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
+    organisations,
+    people,
+    audit_log,
+    idempotency_keys
+);

@@ -20,7 +20,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Staff, Role::Management, Role::Integration];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Staff,
+        Role::Management,
+        Role::Integration,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

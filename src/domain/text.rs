@@ -11,7 +11,10 @@ fn error(code: &'static str, message: String) -> ValidationError {
 /// A required text must contain something other than white space.
 pub fn not_blank(value: &str) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
-        return Err(error("blank", "must not be empty or only white space".into()));
+        return Err(error(
+            "blank",
+            "must not be empty or only white space".into(),
+        ));
     }
     Ok(())
 }
@@ -21,7 +24,10 @@ pub fn country_code(value: &str) -> Result<(), ValidationError> {
     if value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase()) {
         return Ok(());
     }
-    Err(error("country", "must be an ISO 3166-1 alpha-2 code in upper case, e.g. DK".into()))
+    Err(error(
+        "country",
+        "must be an ISO 3166-1 alpha-2 code in upper case, e.g. DK".into(),
+    ))
 }
 
 /// A simple, permissive e-mail check: one `@`, something before it, a dot after it, no spaces.
@@ -40,18 +46,26 @@ pub fn email(value: &str) -> Result<(), ValidationError> {
     if ok {
         Ok(())
     } else {
-        Err(error("email", "must be an e-mail address such as name@example.org".into()))
+        Err(error(
+            "email",
+            "must be an e-mail address such as name@example.org".into(),
+        ))
     }
 }
 
 /// Phone numbers: digits, spaces and `+ - ( ) .`, with at least 3 digits.
 pub fn phone(value: &str) -> Result<(), ValidationError> {
-    let allowed = value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let allowed = value
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     let digits = value.chars().filter(|c| c.is_ascii_digit()).count();
     if allowed && digits >= 3 {
         Ok(())
     } else {
-        Err(error("phone", "may hold only digits, spaces and + - ( ) . with at least 3 digits".into()))
+        Err(error(
+            "phone",
+            "may hold only digits, spaces and + - ( ) . with at least 3 digits".into(),
+        ))
     }
 }
 

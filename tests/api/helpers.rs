@@ -32,15 +32,29 @@ impl TestDb {
                     COUNTER.fetch_add(1, Ordering::SeqCst),
                     chrono::Utc::now().timestamp_micros() % 1_000_000
                 );
-                let mut conn = PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create test database");
-                let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("URL with a database name");
-                TestDb { url: format!("{base}/{name}"), _dir: None, pg: Some((admin_url, name)) }
+                let mut conn =
+                    PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_string())
+                    .expect("URL with a database name");
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    _dir: None,
+                    pg: Some((admin_url, name)),
+                }
             }
             _ => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                TestDb { url, _dir: Some(dir), pg: None }
+                TestDb {
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                }
             }
         }
     }
@@ -54,7 +68,8 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = &self.pg {
             if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
             }
         }
     }
@@ -74,12 +89,18 @@ impl Resp {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// Asserts an RFC 9457 problem with this status and returns it.
     pub fn problem(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "expected {status}, got {}: {}", self.status, self.text);
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.text
+        );
         assert_eq!(
             self.header("content-type"),
             Some("application/problem+json"),
@@ -88,7 +109,10 @@ impl Resp {
         );
         let body = self.json();
         assert_eq!(body["status"], status);
-        assert!(body["type"].as_str().is_some_and(|t| !t.is_empty()), "problem has a type: {body}");
+        assert!(
+            body["type"].as_str().is_some_and(|t| !t.is_empty()),
+            "problem has a type: {body}"
+        );
         assert!(body["title"].is_string());
         body
     }
@@ -124,8 +148,16 @@ impl TestApp {
     pub fn spawn() -> TestApp {
         let db = TestDb::new();
         let (base, handle) = start(&db.url);
-        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
-        let mut app = TestApp { base, admin_key: String::new(), db, handle: Some(handle), agent };
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build();
+        let mut app = TestApp {
+            base,
+            admin_key: String::new(),
+            db,
+            handle: Some(handle),
+            agent,
+        };
         app.admin_key = app.key(Role::Admin);
         app
     }
@@ -159,7 +191,14 @@ impl TestApp {
     }
 
     /// Sends a request; `key` None sends no Authorization header.
-    pub fn send(&self, method: &str, path: &str, key: Option<&str>, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Resp {
         let mut req = self.agent.request(method, &self.url(path));
         if let Some(k) = key {
             req = req.set("Authorization", &format!("Bearer {k}"));
@@ -189,7 +228,11 @@ impl TestApp {
             }
         }
         let text = resp.into_string().unwrap_or_default();
-        Resp { status, headers: map, text }
+        Resp {
+            status,
+            headers: map,
+            text,
+        }
     }
 
     pub fn get(&self, path: &str) -> Resp {
@@ -209,16 +252,31 @@ impl TestApp {
     }
 
     pub fn patch(&self, path: &str, etag: &str, body: &Value) -> Resp {
-        self.send("PATCH", path, Some(&self.admin_key), &[("If-Match", etag)], Some(&body.to_string()))
+        self.send(
+            "PATCH",
+            path,
+            Some(&self.admin_key),
+            &[("If-Match", etag)],
+            Some(&body.to_string()),
+        )
     }
 
     pub fn delete(&self, path: &str, etag: &str) -> Resp {
-        self.send("DELETE", path, Some(&self.admin_key), &[("If-Match", etag)], None)
+        self.send(
+            "DELETE",
+            path,
+            Some(&self.admin_key),
+            &[("If-Match", etag)],
+            None,
+        )
     }
 
     /// Creates an organisation and returns its JSON.
     pub fn create_organisation(&self, name: &str, kind: &str) -> Value {
-        let r = self.post("/api/v1/organisations", &serde_json::json!({"name": name, "kind": kind}));
+        let r = self.post(
+            "/api/v1/organisations",
+            &serde_json::json!({"name": name, "kind": kind}),
+        );
         assert_eq!(r.status, 201, "{}", r.text);
         r.json()
     }
