@@ -93,7 +93,11 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     let mut value: serde_json::Value = serde_json::from_slice(raw)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(ApiError::field("body", "type", "the body must be a JSON object"));
+        return Err(ApiError::field(
+            "body",
+            "type",
+            "the body must be a JSON object",
+        ));
     }
     let mut errors = Vec::new();
     normalise(&mut value, "", &mut errors);
@@ -258,7 +262,9 @@ pub fn if_match(req: &HttpRequest) -> Result<String, ApiError> {
         .map_err(|_| ApiError::BadRequest("the If-Match header is not readable".into()))?
         .trim();
     if value.is_empty() {
-        return Err(ApiError::BadRequest("If-Match must name an ETag, e.g. If-Match: \"3\"".into()));
+        return Err(ApiError::BadRequest(
+            "If-Match must name an ETag, e.g. If-Match: \"3\"".into(),
+        ));
     }
     Ok(value.to_string())
 }
@@ -364,4 +370,3 @@ pub struct IfMatchHeader {
     #[param(rename = "If-Match", min_length = 1)]
     pub if_match: String,
 }
-

@@ -251,7 +251,11 @@ pub async fn list_organisations(
     check_query_text("q", &q.q)?;
     if let Some(c) = &q.country {
         crate::domain::text::country_code(c).map_err(|e| {
-            ApiError::field("country", "country", e.message.map(|m| m.to_string()).unwrap_or_default())
+            ApiError::field(
+                "country",
+                "country",
+                e.message.map(|m| m.to_string()).unwrap_or_default(),
+            )
         })?;
     }
     let filter = repo::OrganisationFilter {
