@@ -172,8 +172,13 @@ pub fn run(listener: TcpListener, db: Db, workers: Option<usize>) -> std::io::Re
             .split_for_parts();
         app.app_data(state.clone())
             .app_data(routes.clone())
-            .app_data(web::PathConfig::default().error_handler(|err, _| {
-                ApiError::BadRequest(format!("invalid path parameter: {err}")).into()
+            .app_data(web::PathConfig::default().error_handler(|_, req| {
+                // `/organisations/abc` names no resource: that is a 404, like any unknown id.
+                ApiError::NotFound(format!(
+                    "no resource at {}: the id must be a whole number",
+                    req.path()
+                ))
+                .into()
             }))
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 ApiError::BadRequest(format!("invalid query parameter: {err}")).into()

@@ -48,7 +48,11 @@ const PROBLEMS: [(&str, &str, &str); 13] = [
         "No API key, or a key that is unknown, revoked or expired",
     ),
     ("Forbidden", "403", "The key's role may not do this"),
-    ("NotFound", "404", "No such resource"),
+    (
+        "NotFound",
+        "404",
+        "No such resource (also for an id that is not a whole number)",
+    ),
     (
         "Conflict",
         "409",
