@@ -105,9 +105,9 @@ fn a_huge_body_is_413_the_wrong_content_type_415_and_nothing_changes() {
 fn bad_ids_unknown_routes_and_wrong_methods_get_problems() {
     let app = TestApp::spawn();
     let key = app.admin_key.clone();
-    app.get(&format!("{ORGS}/abc")).problem(400);
+    app.get(&format!("{ORGS}/abc")).problem(404);
     app.get(&format!("{ORGS}/99999999999999999999"))
-        .problem(400);
+        .problem(404);
     app.get(&format!("{ORGS}/424242")).problem(404);
     app.get("/api/v1/castles").problem(404);
     app.send("GET", "/no/such/page", None, &[], None)
