@@ -23,6 +23,7 @@ Updates and deletes need `If-Match` with the ETag last read; creates accept `Ide
     tags(
         (name = "organisations", description = "Departments, hospitals and external partners"),
         (name = "people", description = "Inventors, idea holders and staff (contact data is personal data)"),
+        (name = "ideas", description = "Ideas and inventions: intake, funnel, inventors, owners, checklists, rights decisions, history"),
         (name = "audit", description = "Who changed what, when (admin)"),
         (name = "api-keys", description = "Key management (admin)"),
         (name = "operations", description = "Health, readiness and metrics (public)")

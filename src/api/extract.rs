@@ -370,3 +370,59 @@ pub struct IfMatchHeader {
     #[param(rename = "If-Match", min_length = 1)]
     pub if_match: String,
 }
+
+/// A decimal sent as a JSON string (`"33.33"`) or number (`33.33`) and kept exact: a number is
+/// read back as the shortest decimal that denotes it, which is what the client wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DecimalText(pub String);
+
+impl<'de> Deserialize<'de> for DecimalText {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(serde_json::Number),
+        }
+        match Raw::deserialize(de) {
+            Ok(Raw::Text(s)) => Ok(DecimalText(s)),
+            Ok(Raw::Number(n)) => Ok(DecimalText(n.to_string())),
+            Err(_) => Err(serde::de::Error::custom(
+                "expected a decimal number or a decimal string",
+            )),
+        }
+    }
+}
+
+/// A percentage 0–100 with up to four decimals.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PercentInput(pub DecimalText);
+
+/// Pattern of a percentage sent as a string.
+pub const PERCENT_PATTERN: &str = r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$";
+
+impl utoipa::PartialSchema for PercentInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(PERCENT_PATTERN)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .minimum(Some(0))
+                    .maximum(Some(100)),
+            )
+            .description(Some(
+                "Percent, 0–100 with at most 4 decimals, as a string (\"33.3333\") or a number",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for PercentInput {}

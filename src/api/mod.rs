@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod extract;
 pub mod health;
+pub mod ideas;
 pub mod organisations;
 pub mod people;
 
@@ -26,6 +27,7 @@ pub struct AppState {
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(organisations::configure)
         .configure(people::configure)
+        .configure(ideas::configure)
         .configure(audit::configure)
         .configure(api_keys::configure);
 }

@@ -431,6 +431,14 @@ pub async fn delete_person(
             let before =
                 Person::from(repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?);
             check_version(&expected, before.version)?;
+            let refs = crate::db::ideas::person_references(conn, id)?;
+            if refs > 0 {
+                return Err(ApiError::Conflict {
+                    slug: "still-referenced",
+                    detail: format!("person {id} is still named on {refs} idea record(s) (inventor, project manager or assessor)"),
+                    allowed: None,
+                });
+            }
             if repo::delete(conn, id, before.version)? == 0 {
                 return Err(ApiError::PreconditionFailed(
                     "the person changed meanwhile".into(),

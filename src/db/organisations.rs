@@ -168,10 +168,15 @@ pub fn references(conn: &mut AnyConnection, id: i64) -> QueryResult<Vec<(&'stati
         .filter(people::organisation_id.eq(id))
         .count()
         .get_result(conn)?;
-    Ok([("child organisations", children), ("people", persons)]
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .collect())
+    let ideas = super::ideas::organisation_references(conn, id)?;
+    Ok([
+        ("child organisations", children),
+        ("people", persons),
+        ("ideas", ideas),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .collect())
 }
 
 /// The chain of parents above `id` (nearest first), stopping at a cycle or after `max` steps.

@@ -74,11 +74,125 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ideas (id) {
+        id -> BigInt,
+        title -> Text,
+        description -> Nullable<Text>,
+        need -> Nullable<Text>,
+        kind -> Text,
+        innovation_type -> Text,
+        received_on -> Date,
+        source_organisation_id -> Nullable<BigInt>,
+        project_manager_id -> Nullable<BigInt>,
+        confidential -> Bool,
+        stage -> Text,
+        outcome -> Nullable<Text>,
+        recipient_organisation_id -> Nullable<BigInt>,
+        rights_decision -> Nullable<Text>,
+        rights_decided_on -> Nullable<Date>,
+        rights_deadline -> Nullable<Date>,
+        expected_results -> Nullable<Text>,
+        expected_savings_minor -> Nullable<BigInt>,
+        expected_savings_currency -> Nullable<Text>,
+        expected_fte_centi -> Nullable<BigInt>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idea_tags (idea_id, tag) {
+        idea_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    idea_inventors (idea_id, person_id) {
+        idea_id -> BigInt,
+        person_id -> BigInt,
+        share_units -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    idea_owners (idea_id, organisation_id) {
+        idea_id -> BigInt,
+        organisation_id -> BigInt,
+        share_units -> BigInt,
+        agreement_ref -> Nullable<Text>,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    idea_events (id) {
+        id -> BigInt,
+        idea_id -> BigInt,
+        at -> Timestamp,
+        occurred_on -> Date,
+        actor -> Text,
+        event -> Text,
+        from_stage -> Nullable<Text>,
+        from_outcome -> Nullable<Text>,
+        to_stage -> Nullable<Text>,
+        to_outcome -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        override_reason -> Nullable<Text>,
+        recipient_organisation_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    checklist_answers (id) {
+        id -> BigInt,
+        idea_id -> BigInt,
+        stage -> Text,
+        criterion -> Text,
+        answer -> Text,
+        note -> Nullable<Text>,
+        assessor_id -> Nullable<BigInt>,
+        assessed_on -> Date,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rights_extensions (id) {
+        id -> BigInt,
+        idea_id -> BigInt,
+        previous_deadline -> Date,
+        new_deadline -> Date,
+        agreed_on -> Date,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
+diesel::joinable!(idea_tags -> ideas (idea_id));
+diesel::joinable!(idea_inventors -> ideas (idea_id));
+diesel::joinable!(idea_inventors -> people (person_id));
+diesel::joinable!(idea_owners -> ideas (idea_id));
+diesel::joinable!(idea_owners -> organisations (organisation_id));
+diesel::joinable!(idea_events -> ideas (idea_id));
+diesel::joinable!(checklist_answers -> ideas (idea_id));
+diesel::joinable!(rights_extensions -> ideas (idea_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     organisations,
     people,
     audit_log,
-    idempotency_keys
+    idempotency_keys,
+    ideas,
+    idea_tags,
+    idea_inventors,
+    idea_owners,
+    idea_events,
+    checklist_answers,
+    rights_extensions,
 );

@@ -1,5 +1,10 @@
 //! Pure domain rules: no HTTP, no SQL. Unit-tested without a database.
 
+pub mod checklist;
+pub mod dates;
+pub mod funnel;
+pub mod money;
+pub mod shares;
 pub mod text;
 
 use serde::{Deserialize, Serialize};

@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod conventions;
 mod helpers;
+mod ideas;
 mod openapi;
 mod organisations;
 mod people;

@@ -1,0 +1,11 @@
+DROP TABLE rights_extensions;
+DROP TABLE checklist_answers;
+DROP TABLE idea_events;
+DROP TABLE idea_owners;
+DROP TABLE idea_inventors;
+DROP TABLE idea_tags;
+DROP TRIGGER IF EXISTS ideas_fts_update;
+DROP TRIGGER IF EXISTS ideas_fts_delete;
+DROP TRIGGER IF EXISTS ideas_fts_insert;
+DROP TABLE IF EXISTS ideas_fts;
+DROP TABLE ideas;
