@@ -19,7 +19,7 @@ Authenticate with `Authorization: Bearer KEY`. Errors are RFC 9457 `application/
 Updates and deletes need `If-Match` with the ETag last read; creates accept `Idempotency-Key`.",
         license(name = "MIT")
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::api::ideas::ChecklistStage)),
     tags(
         (name = "organisations", description = "Departments, hospitals and external partners"),
         (name = "people", description = "Inventors, idea holders and staff (contact data is personal data)"),
@@ -139,14 +139,19 @@ pub fn finish(api: &mut OpenApi) {
                 if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) && method == "get" {
                     add.push("422");
                 }
-                match method {
-                    "post" => add.push("409"),
-                    "patch" => add.extend(["409", "412", "428"]),
-                    "delete" if op.parameters.iter().flatten().any(|p| p.name == "If-Match") => {
-                        add.extend(["409", "412", "428"])
+                if method != "get" {
+                    add.push("409");
+                }
+                if let Some(p) = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .find(|p| p.name == "If-Match")
+                {
+                    add.push("412");
+                    if matches!(p.required, utoipa::openapi::Required::True) {
+                        add.push("428");
                     }
-                    "delete" => add.push("409"),
-                    _ => {}
                 }
             }
             for status in add {

@@ -100,7 +100,7 @@ pub async fn list_audit_entries(
         ("actor", &q.actor),
         ("action", &q.action),
     ] {
-        check_query_text(name, v)?;
+        check_query_text(name, v, 200)?;
     }
     let filter = AuditFilter {
         entity: text_filter(q.entity),

@@ -288,18 +288,18 @@ pub fn text_filter(value: Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// 400 for a NUL character in a query parameter.
-pub fn check_query_text(name: &str, value: &Option<String>) -> Result<(), ApiError> {
+/// 422 for a NUL character in a query parameter, or one longer than `max` characters.
+pub fn check_query_text(name: &str, value: &Option<String>, max: usize) -> Result<(), ApiError> {
     match value {
         Some(v) if v.contains('\0') => Err(ApiError::Validation(vec![FieldError::new(
             name,
             "nul_character",
             "must not contain NUL characters",
         )])),
-        Some(v) if v.chars().count() > 200 => Err(ApiError::Validation(vec![FieldError::new(
+        Some(v) if v.chars().count() > max => Err(ApiError::Validation(vec![FieldError::new(
             name,
             "length",
-            "must be at most 200 characters",
+            format!("must be at most {max} characters"),
         )])),
         _ => Ok(()),
     }

@@ -18,7 +18,9 @@ use super::extract::{
 };
 use super::{audit, create_idempotent, with_etag, AppState, Created};
 use crate::auth::Caller;
-use crate::db::ideas::{self as repo, EventRow, IdeaData, IdeaFilter, IdeaRow, IdeaSort};
+use crate::db::ideas::{
+    self as repo, EventRow, IdeaData, IdeaFilter, IdeaRow, IdeaSort, OutcomeFilter,
+};
 use crate::db::{organisations, people, AnyConnection};
 use crate::domain::checklist::{self, Answer, CHECKLIST_STAGES};
 use crate::domain::dates::rights_deadline;
@@ -469,21 +471,16 @@ pub async fn list_ideas(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let (limit, offset) = paging(q.limit, q.offset)?;
-    check_query_text("q", &q.q)?;
-    check_query_text("tag", &q.tag)?;
+    check_query_text("q", &q.q, 200)?;
+    check_query_text("tag", &q.tag, 50)?;
+    // Filters combine with AND: an outcome with active=true matches nothing.
     let outcome = match (q.outcome, q.active) {
-        (Some(o), Some(true)) => {
-            return Err(ApiError::field(
-                "active",
-                "conflict",
-                format!("active=true contradicts outcome={}", o.as_str()),
-            ))
-        }
-        (Some(o), _) => Some(Some(o.as_str().to_string())),
-        (None, Some(true)) => Some(None),
-        (None, _) => None,
+        (Some(_), Some(true)) => OutcomeFilter::Nothing,
+        (Some(o), _) => OutcomeFilter::Is(o.as_str().to_string()),
+        (None, Some(true)) => OutcomeFilter::Active,
+        (None, Some(false)) => OutcomeFilter::Left,
+        (None, None) => OutcomeFilter::Any,
     };
-    let left_only = q.active == Some(false) && q.outcome.is_none();
     let mut filter = IdeaFilter {
         stage: q.stage.map(|s| s.as_str().to_string()),
         outcome,
@@ -508,9 +505,6 @@ pub async fn list_ideas(
                     let ranked = repo::search_ids(conn, &text, 10_000)?;
                     filter.ids = Some(ranked.clone());
                     let mut rows = repo::all_matching(conn, &filter)?;
-                    if left_only {
-                        rows.retain(|r| r.outcome.is_some());
-                    }
                     let position: std::collections::HashMap<i64, usize> =
                         ranked.iter().enumerate().map(|(i, id)| (*id, i)).collect();
                     rows.sort_by_key(|r| position.get(&r.id).copied().unwrap_or(usize::MAX));
@@ -534,21 +528,7 @@ pub async fn list_ideas(
                         IdeaSortParam::Id => IdeaSort::Id,
                         IdeaSortParam::IdDesc => IdeaSort::IdDesc,
                     };
-                    if left_only {
-                        let mut rows = repo::all_matching(conn, &filter)?;
-                        rows.retain(|r| r.outcome.is_some());
-                        let total = rows.len() as i64;
-                        sort_rows(&mut rows, order);
-                        (
-                            rows.into_iter()
-                                .skip(offset as usize)
-                                .take(limit as usize)
-                                .collect(),
-                            total,
-                        )
-                    } else {
-                        repo::list(conn, &filter, order, limit, offset)?
-                    }
+                    repo::list(conn, &filter, order, limit, offset)?
                 }
             };
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -570,17 +550,6 @@ pub async fn list_ideas(
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))
-}
-
-fn sort_rows(rows: &mut [IdeaRow], order: IdeaSort) {
-    match order {
-        IdeaSort::ReceivedOn => rows.sort_by_key(|r| (r.received_on, r.id)),
-        IdeaSort::ReceivedOnDesc => rows.sort_by_key(|r| std::cmp::Reverse((r.received_on, r.id))),
-        IdeaSort::Title => rows.sort_by(|a, b| (&a.title, a.id).cmp(&(&b.title, b.id))),
-        IdeaSort::TitleDesc => rows.sort_by(|a, b| (&b.title, b.id).cmp(&(&a.title, a.id))),
-        IdeaSort::Id => rows.sort_by_key(|r| r.id),
-        IdeaSort::IdDesc => rows.sort_by_key(|r| std::cmp::Reverse(r.id)),
-    }
 }
 
 /// Register a new idea or invention; it starts in `pre_screening`.
@@ -1103,10 +1072,11 @@ pub async fn create_transition(
     .await
 }
 
+/// An optional `If-Match` (an empty one counts as absent).
 fn optional_if_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     match req.headers().get(header::IF_MATCH) {
-        Some(_) => if_match(req).map(Some),
-        None => Ok(None),
+        Some(v) if !v.as_bytes().trim_ascii().is_empty() => if_match(req).map(Some),
+        _ => Ok(None),
     }
 }
 

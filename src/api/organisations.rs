@@ -248,7 +248,7 @@ pub async fn list_organisations(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let (limit, offset) = paging(q.limit, q.offset)?;
-    check_query_text("q", &q.q)?;
+    check_query_text("q", &q.q, 200)?;
     if let Some(c) = &q.country {
         crate::domain::text::country_code(c).map_err(|e| {
             ApiError::field(

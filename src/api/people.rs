@@ -250,8 +250,8 @@ pub async fn list_people(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let (limit, offset) = paging(q.limit, q.offset)?;
-    check_query_text("q", &q.q)?;
-    check_query_text("email", &q.email)?;
+    check_query_text("q", &q.q, 200)?;
+    check_query_text("email", &q.email, 200)?;
     if q.email.is_some() && !caller.role.sees_personal_data() {
         return Err(ApiError::Forbidden(
             "filtering by e-mail needs a role that sees contact data".into(),

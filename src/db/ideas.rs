@@ -456,11 +456,25 @@ pub fn extensions(conn: &mut AnyConnection, idea: i64) -> QueryResult<Vec<Extens
 
 // ---- lists and search ----
 
+/// Which ideas by whether, and how, they left the portfolio.
+#[derive(Debug, Default, Clone)]
+pub enum OutcomeFilter {
+    #[default]
+    Any,
+    /// Still in the active portfolio.
+    Active,
+    /// Left with any outcome.
+    Left,
+    /// Left with this outcome.
+    Is(String),
+    /// Contradictory filters: no idea matches.
+    Nothing,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct IdeaFilter {
     pub stage: Option<String>,
-    /// `Some(None)`: active ideas only; `Some(Some(o))`: ideas with outcome `o`.
-    pub outcome: Option<Option<String>>,
+    pub outcome: OutcomeFilter,
     pub kind: Option<String>,
     pub innovation_type: Option<String>,
     pub organisation_id: Option<i64>,
@@ -488,9 +502,11 @@ fn filtered(f: &IdeaFilter) -> ideas::BoxedQuery<'static, MultiBackend> {
         q = q.filter(ideas::stage.eq(v.clone()));
     }
     match &f.outcome {
-        Some(None) => q = q.filter(ideas::outcome.is_null()),
-        Some(Some(o)) => q = q.filter(ideas::outcome.eq(o.clone())),
-        None => {}
+        OutcomeFilter::Any => {}
+        OutcomeFilter::Active => q = q.filter(ideas::outcome.is_null()),
+        OutcomeFilter::Left => q = q.filter(ideas::outcome.is_not_null()),
+        OutcomeFilter::Is(o) => q = q.filter(ideas::outcome.eq(o.clone())),
+        OutcomeFilter::Nothing => q = q.filter(ideas::id.lt(0)),
     }
     if let Some(v) = &f.kind {
         q = q.filter(ideas::kind.eq(v.clone()));
