@@ -39,6 +39,11 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Import records from a file (see docs/DOMAIN.md for the columns).
+    Import {
+        #[command(subcommand)]
+        what: ImportKind,
+    },
     /// Create an API key; the key is printed alone on the last line of stdout.
     CreateApiKey {
         /// admin, staff, management or integration
@@ -50,6 +55,17 @@ pub enum Command {
         /// Days until the key expires (default: never).
         #[arg(long)]
         expires_in_days: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportKind {
+    /// Ideas from the legacy register: a CSV file (header row) or a .json array of rows.
+    Ideas {
+        file: std::path::PathBuf,
+        /// Check every row and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -116,6 +132,50 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("store it now: it is shown only once");
             println!("{key}");
             Ok(())
+        }
+        Command::Import {
+            what: ImportKind::Ideas { file, dry_run },
+        } => {
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let json = file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            let db = Db::connect(&cli.database_url)?;
+            db.migrate()?;
+            let caller = crate::auth::Caller {
+                key_id: 0,
+                name: "command line import".into(),
+                role: Role::Admin,
+                request_id: None,
+            };
+            let started = std::time::Instant::now();
+            match crate::import::import(&db, &caller, &bytes, json, dry_run) {
+                Ok(s) => {
+                    println!(
+                        "{} {} rows: {} ideas, {} new people, {} new organisations ({:.1} s)",
+                        if s.dry_run { "checked" } else { "imported" },
+                        s.rows,
+                        if s.dry_run { s.rows } else { s.ideas_created },
+                        s.people_created,
+                        s.organisations_created,
+                        started.elapsed().as_secs_f64()
+                    );
+                    Ok(())
+                }
+                Err(crate::error::ApiError::Validation(errors)) => {
+                    for e in &errors {
+                        match e.line {
+                            Some(line) => {
+                                eprintln!("line {line}, column {}: {}", e.field, e.message)
+                            }
+                            None => eprintln!("{}: {}", e.field, e.message),
+                        }
+                    }
+                    Err(format!("{} error(s); nothing was imported", errors.len()))
+                }
+                Err(e) => Err(e.to_string()),
+            }
         }
         Command::Serve { bind } => serve(&cli.database_url, &bind),
     }

@@ -20,6 +20,9 @@ pub struct FieldError {
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
+    /// Line of an imported file the error is on (imports only; a CSV header is line 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 impl FieldError {
@@ -32,6 +35,20 @@ impl FieldError {
             field: field.into(),
             code: code.into(),
             message: message.into(),
+            line: None,
+        }
+    }
+
+    /// An error on one line of an imported file.
+    pub fn at_line(
+        line: u64,
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            line: Some(line),
+            ..FieldError::new(field, code, message)
         }
     }
 }

@@ -8,5 +8,6 @@ pub mod cli;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod openapi;
 pub mod telemetry;

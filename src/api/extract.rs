@@ -67,20 +67,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             if declared_len.is_some_and(|n| n > MAX_BODY_BYTES) {
                 return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
             }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let raw = body.freeze();
+            let raw = read_body(&mut payload, MAX_BODY_BYTES).await?;
             let value = parse_json(&raw)?;
             Ok(ApiJson { value, raw })
         })
     }
+}
+
+/// Reads a request body of at most `limit` bytes (413 beyond).
+pub async fn read_body<S>(payload: &mut S, limit: usize) -> Result<Bytes, ApiError>
+where
+    S: futures_util::Stream<Item = Result<Bytes, actix_web::error::PayloadError>> + Unpin,
+{
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// Parses a body into `T`: 400 for malformed JSON, 422 naming the field for the wrong shape.

@@ -350,13 +350,12 @@ fn check_idea_references(conn: &mut AnyConnection, input: &NewIdea) -> Result<()
 }
 
 /// Writes a new idea with its tags and its `created` event (dated the day it was received).
-pub fn insert_idea(
+fn insert_idea(
     conn: &mut AnyConnection,
     caller: &Caller,
     input: &NewIdea,
-    outcome_override: Option<(Stage, Option<Outcome>)>,
 ) -> Result<IdeaRow, ApiError> {
-    let (stage, outcome) = outcome_override.unwrap_or((Stage::PreScreening, None));
+    let (stage, outcome): (Stage, Option<Outcome>) = (Stage::PreScreening, None);
     let data = IdeaData {
         title: input.title.trim().to_string(),
         description: input.description.clone(),
@@ -573,7 +572,7 @@ pub async fn create_idea(
     let actor = caller.clone();
     create_idempotent(&state.db, &caller, &req, &body.raw, move |conn| {
         check_idea_references(conn, &input)?;
-        let row = insert_idea(conn, &actor, &input, None)?;
+        let row = insert_idea(conn, &actor, &input)?;
         let idea = idea_of(conn, row, actor.role)?;
         audit(
             conn,

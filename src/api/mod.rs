@@ -6,6 +6,7 @@ pub mod audit;
 pub mod extract;
 pub mod health;
 pub mod ideas;
+pub mod imports;
 pub mod organisations;
 pub mod people;
 
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(organisations::configure)
         .configure(people::configure)
         .configure(ideas::configure)
+        .configure(imports::configure)
         .configure(audit::configure)
         .configure(api_keys::configure);
 }

@@ -166,6 +166,66 @@ pub fn delete(conn: &mut AnyConnection, id: i64, version: i64) -> QueryResult<us
     .execute(conn)
 }
 
+// ---- batch writes (imports) ----
+
+/// Inserts many rows with few statements: diesel's batch insert needs the concrete connection.
+macro_rules! batch_insert {
+    ($conn:expr, $table:expr, $rows:expr, $chunk:expr) => {{
+        let mut n = 0usize;
+        for chunk in $rows.chunks($chunk) {
+            n += match $conn {
+                AnyConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                AnyConnection::Postgresql(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+            };
+        }
+        Ok(n)
+    }};
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = idea_tags)]
+pub struct NewTag {
+    pub idea_id: i64,
+    pub tag: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = idea_inventors)]
+pub struct NewInventor {
+    pub idea_id: i64,
+    pub person_id: i64,
+    pub share_units: i64,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = idea_owners)]
+pub struct NewOwner {
+    pub idea_id: i64,
+    pub organisation_id: i64,
+    pub share_units: i64,
+    pub agreement_ref: Option<String>,
+    pub position: i32,
+}
+
+pub fn insert_tags(conn: &mut AnyConnection, rows: &[NewTag]) -> QueryResult<usize> {
+    batch_insert!(conn, idea_tags::table, rows, 2000)
+}
+
+pub fn insert_inventors(conn: &mut AnyConnection, rows: &[NewInventor]) -> QueryResult<usize> {
+    batch_insert!(conn, idea_inventors::table, rows, 2000)
+}
+
+pub fn insert_owners(conn: &mut AnyConnection, rows: &[NewOwner]) -> QueryResult<usize> {
+    batch_insert!(conn, idea_owners::table, rows, 2000)
+}
+
+pub fn insert_events(conn: &mut AnyConnection, rows: &[NewEvent]) -> QueryResult<usize> {
+    batch_insert!(conn, idea_events::table, rows, 1000)
+}
+
 // ---- tags ----
 
 pub fn tags_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Vec<String>>> {

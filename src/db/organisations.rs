@@ -202,3 +202,11 @@ pub fn ancestors(conn: &mut AnyConnection, id: i64, max: usize) -> QueryResult<V
     }
     Ok(out)
 }
+
+/// (id, name) of every organisation, for matching names on import.
+pub fn all_names(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String)>> {
+    organisations::table
+        .order(organisations::id)
+        .select((organisations::id, organisations::name))
+        .load(conn)
+}

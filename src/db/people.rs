@@ -142,3 +142,11 @@ pub fn delete(conn: &mut AnyConnection, id: i64, version: i64) -> QueryResult<us
     )
     .execute(conn)
 }
+
+/// (id, name) of everyone, for matching names on import.
+pub fn all_names(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String)>> {
+    people::table
+        .order(people::id)
+        .select((people::id, people::name))
+        .load(conn)
+}

@@ -6,6 +6,7 @@ mod cli;
 mod conventions;
 mod helpers;
 mod ideas;
+mod imports;
 mod openapi;
 mod organisations;
 mod people;
