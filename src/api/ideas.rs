@@ -18,6 +18,7 @@ use super::extract::{
 };
 use super::{audit, create_idempotent, with_etag, AppState, Created};
 use crate::auth::Caller;
+use crate::db::idea_records::DisclosureRow;
 use crate::db::ideas::{
     self as repo, EventRow, IdeaData, IdeaFilter, IdeaRow, IdeaSort, OutcomeFilter,
 };
@@ -105,9 +106,34 @@ pub struct Idea {
     pub expected_yearly_savings: Option<Money>,
     /// Expected full-time equivalents freed per year, as a decimal string.
     pub expected_fte: Option<String>,
+    /// Things staff should act on, e.g. a public disclosure before any patent filing.
+    pub warnings: Vec<IdeaWarning>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A warning on an idea.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IdeaWarning {
+    /// Stable code, e.g. `public_disclosure_before_filing`.
+    pub code: String,
+    pub message: String,
+}
+
+/// Warnings that follow from an invention's public disclosures (earliest first). Until patent
+/// filings are recorded, any disclosure of an invention warns: novelty may already be lost.
+pub fn disclosure_warnings(kind: IdeaKind, disclosures: &[DisclosureRow]) -> Vec<IdeaWarning> {
+    match disclosures.first() {
+        Some(d) if kind.is_invention() => vec![IdeaWarning {
+            code: "public_disclosure_before_filing".into(),
+            message: format!(
+                "disclosed publicly on {} ({} at {}) and no patent application is recorded: novelty may be lost",
+                d.disclosed_on, d.kind, d.venue
+            ),
+        }],
+        _ => Vec::new(),
+    }
 }
 
 fn corrupt(what: &str, id: i64, value: &str) -> ApiError {
@@ -118,6 +144,7 @@ impl Idea {
     pub fn build(
         row: IdeaRow,
         tags: Vec<String>,
+        disclosures: &[DisclosureRow],
         today: NaiveDate,
         role: Role,
     ) -> Result<Idea, ApiError> {
@@ -185,6 +212,7 @@ impl Idea {
                 _ => None,
             },
             expected_fte: row.expected_fte_centi.map(format_fte),
+            warnings: disclosure_warnings(kind, disclosures),
             version: row.version,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
@@ -200,7 +228,8 @@ fn idea_of(conn: &mut AnyConnection, row: IdeaRow, role: Role) -> Result<Idea, A
     let tags = repo::tags_of(conn, &[row.id])?
         .remove(&row.id)
         .unwrap_or_default();
-    Idea::build(row, tags, today(), role)
+    let disclosures = crate::db::idea_records::disclosures_of(conn, &[row.id])?;
+    Idea::build(row, tags, &disclosures, today(), role)
 }
 
 // ---------------------------------------------------------------- create and update
@@ -532,12 +561,18 @@ pub async fn list_ideas(
             };
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             let mut tags = repo::tags_of(conn, &ids)?;
+            let disclosures = crate::db::idea_records::disclosures_of(conn, &ids)?;
             let today = today();
             let items = rows
                 .into_iter()
                 .map(|r| {
                     let t = tags.remove(&r.id).unwrap_or_default();
-                    Idea::build(r, t, today, role)
+                    let d: Vec<DisclosureRow> = disclosures
+                        .iter()
+                        .filter(|d| d.idea_id == r.id)
+                        .cloned()
+                        .collect();
+                    Idea::build(r, t, &d, today, role)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Page {

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod extract;
 pub mod health;
+pub mod idea_records;
 pub mod ideas;
 pub mod imports;
 pub mod organisations;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(organisations::configure)
         .configure(people::configure)
         .configure(ideas::configure)
+        .configure(idea_records::configure)
         .configure(imports::configure)
         .configure(audit::configure)
         .configure(api_keys::configure);

@@ -339,7 +339,11 @@ pub fn person_references(conn: &mut AnyConnection, person: i64) -> QueryResult<i
         .filter(checklist_answers::assessor_id.eq(person))
         .count()
         .get_result(conn)?;
-    Ok(a + b + c)
+    let d: i64 = super::schema::milestones::table
+        .filter(super::schema::milestones::owner_id.eq(person))
+        .count()
+        .get_result(conn)?;
+    Ok(a + b + c + d)
 }
 
 /// How many ideas refer to this organisation (source, recipient, owner).

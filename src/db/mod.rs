@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod idea_records;
 pub mod ideas;
 pub mod idempotency;
 pub mod organisations;

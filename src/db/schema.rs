@@ -173,6 +173,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    disclosures (id) {
+        id -> BigInt,
+        idea_id -> BigInt,
+        kind -> Text,
+        disclosed_on -> Date,
+        venue -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    milestones (id) {
+        id -> BigInt,
+        idea_id -> BigInt,
+        title -> Text,
+        due_on -> Date,
+        done_on -> Nullable<Date>,
+        owner_id -> Nullable<BigInt>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follow_ups (id) {
+        id -> BigInt,
+        idea_id -> BigInt,
+        due_on -> Date,
+        done_on -> Nullable<Date>,
+        note -> Nullable<Text>,
+        result -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    impacts (id) {
+        id -> BigInt,
+        idea_id -> BigInt,
+        recorded_on -> Date,
+        savings_minor -> Nullable<BigInt>,
+        savings_currency -> Nullable<Text>,
+        fte_centi -> Nullable<BigInt>,
+        adverse_events_avoided -> Nullable<BigInt>,
+        evidence -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(idea_tags -> ideas (idea_id));
 diesel::joinable!(idea_inventors -> ideas (idea_id));
@@ -182,6 +236,10 @@ diesel::joinable!(idea_owners -> organisations (organisation_id));
 diesel::joinable!(idea_events -> ideas (idea_id));
 diesel::joinable!(checklist_answers -> ideas (idea_id));
 diesel::joinable!(rights_extensions -> ideas (idea_id));
+diesel::joinable!(disclosures -> ideas (idea_id));
+diesel::joinable!(milestones -> ideas (idea_id));
+diesel::joinable!(follow_ups -> ideas (idea_id));
+diesel::joinable!(impacts -> ideas (idea_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     organisations,
@@ -195,4 +253,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     idea_events,
     checklist_answers,
     rights_extensions,
+    disclosures,
+    milestones,
+    follow_ups,
+    impacts,
 );

@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod conventions;
 mod helpers;
+mod idea_records;
 mod ideas;
 mod imports;
 mod openapi;

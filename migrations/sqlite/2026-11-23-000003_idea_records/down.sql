@@ -1,0 +1,4 @@
+DROP TABLE impacts;
+DROP TABLE follow_ups;
+DROP TABLE milestones;
+DROP TABLE disclosures;
