@@ -185,18 +185,31 @@ pub fn parse_json(bytes: &[u8]) -> Result<Vec<RawRow>, ApiError> {
                 serde_json::Value::Null => continue,
                 serde_json::Value::String(s) => s,
                 serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::Bool(b) => b.to_string(),
-                serde_json::Value::Array(a) => a
-                    .iter()
-                    .map(|x| {
-                        x.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| x.to_string())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(";"),
-                serde_json::Value::Object(_) => {
-                    errors.push(FieldError::at_line(line, key, "type", "must be text"));
+                serde_json::Value::Array(a) if ["inventors", "tags"].contains(&key.as_str()) => {
+                    match a
+                        .iter()
+                        .map(|x| x.as_str().map(str::to_string))
+                        .collect::<Option<Vec<_>>>()
+                    {
+                        Some(items) => items.join(";"),
+                        None => {
+                            errors.push(FieldError::at_line(
+                                line,
+                                key,
+                                "type",
+                                "must be a list of texts",
+                            ));
+                            continue;
+                        }
+                    }
+                }
+                _ => {
+                    errors.push(FieldError::at_line(
+                        line,
+                        key,
+                        "type",
+                        "must be text or a number",
+                    ));
                     continue;
                 }
             };

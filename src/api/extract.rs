@@ -403,6 +403,29 @@ impl<'de> Deserialize<'de> for DecimalText {
     }
 }
 
+/// Schema of a decimal accepted as a string matching `pattern` or as a number in `0..=max`.
+fn decimal_schema(
+    pattern: &str,
+    max: u32,
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(0))
+                .maximum(Some(max)),
+        )
+        .description(Some(description))
+        .into()
+}
+
 /// A percentage 0–100 with up to four decimals.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -413,24 +436,29 @@ pub const PERCENT_PATTERN: &str = r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$
 
 impl utoipa::PartialSchema for PercentInput {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
-        OneOfBuilder::new()
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some(PERCENT_PATTERN)),
-            )
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::Number)
-                    .minimum(Some(0))
-                    .maximum(Some(100)),
-            )
-            .description(Some(
-                "Percent, 0–100 with at most 4 decimals, as a string (\"33.3333\") or a number",
-            ))
-            .into()
+        decimal_schema(
+            PERCENT_PATTERN,
+            100,
+            "Percent, 0–100 with at most 4 decimals, as a string (\"33.3333\") or a number",
+        )
     }
 }
 
 impl ToSchema for PercentInput {}
+
+/// Full-time equivalents, 0–9999 with up to two decimals.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FteInput(pub DecimalText);
+
+impl utoipa::PartialSchema for FteInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        decimal_schema(
+            r"^[0-9]{1,4}(\.[0-9]{1,2})?$",
+            9999,
+            "Full-time equivalents with at most 2 decimals, as a string (\"1.5\") or a number",
+        )
+    }
+}
+
+impl ToSchema for FteInput {}

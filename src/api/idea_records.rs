@@ -11,7 +11,7 @@ use validator::Validate;
 
 use super::extract::{
     check_version, double_option, if_match, paging, patch_optional, patch_required, ApiJson,
-    DecimalText, IdempotencyKeyHeader, IfMatchHeader, Page,
+    FteInput, IdempotencyKeyHeader, IfMatchHeader, Page,
 };
 use super::ideas::today;
 use super::{audit, create_idempotent, with_etag, AppState, Created};
@@ -840,8 +840,7 @@ pub struct NewImpact {
     pub yearly_savings: Option<Money>,
     /// Decimal with at most 2 places.
     #[serde(default)]
-    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,4}(\\.[0-9]{1,2})?$")]
-    pub fte: Option<DecimalText>,
+    pub fte: Option<FteInput>,
     #[serde(default)]
     #[validate(range(min = 0, max = 1000000, message = "must be between 0 and 1000000"))]
     #[schema(minimum = 0, maximum = 1000000)]
@@ -900,7 +899,7 @@ pub async fn create_impact(
     let recorded_on = input.recorded_on.unwrap_or_else(today);
     not_future("recorded_on", recorded_on)?;
     let fte = match &input.fte {
-        Some(t) => Some(parse_fte(&t.0).ok_or_else(|| {
+        Some(t) => Some(parse_fte(&t.0 .0).ok_or_else(|| {
             ApiError::field(
                 "fte",
                 "decimal",

@@ -13,8 +13,8 @@ use validator::{Validate, ValidationError};
 
 use super::extract::{
     check_query_text, check_version, double_option, if_match, paging, patch_optional,
-    patch_required, text_filter, ApiJson, DecimalText, IdempotencyKeyHeader, IfMatchHeader, Page,
-    PercentInput,
+    patch_required, text_filter, ApiJson, DecimalText, FteInput, IdempotencyKeyHeader,
+    IfMatchHeader, Page, PercentInput,
 };
 use super::{audit, create_idempotent, with_etag, AppState, Created};
 use crate::auth::Caller;
@@ -870,8 +870,7 @@ pub struct NewTransition {
     pub expected_yearly_savings: Option<Money>,
     /// Expected full-time equivalents freed per year (decimal, at most 2 places).
     #[serde(default)]
-    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,4}(\\.[0-9]{1,2})?$")]
-    pub expected_fte: Option<DecimalText>,
+    pub expected_fte: Option<FteInput>,
 }
 
 /// One entry of an idea's history. Events are never changed or deleted.
@@ -974,7 +973,7 @@ pub async fn create_transition(
     input.validate()?;
     let expected = optional_if_match(&req)?;
     let fte = match &input.expected_fte {
-        Some(t) => Some(parse_fte(&t.0).ok_or_else(|| {
+        Some(t) => Some(parse_fte(&t.0 .0).ok_or_else(|| {
             ApiError::field(
                 "expected_fte",
                 "decimal",

@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -19,38 +19,80 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(import_ideas);
 }
 
-/// One row of the legacy register (every value is text; only the first three are required).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// A cell of a legacy row: text, a number, or null.
+pub struct LegacyCell;
+
+impl utoipa::PartialSchema for LegacyCell {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .into()
+    }
+}
+
+impl ToSchema for LegacyCell {}
+
+/// A list cell (inventors, tags): text separated by `;`, or an array of texts.
+pub struct LegacyList;
+
+impl utoipa::PartialSchema for LegacyList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)))
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .into()
+    }
+}
+
+impl ToSchema for LegacyList {}
+
+/// One row of the legacy register (documentation of the JSON form; only the first three
+/// columns are required, other keys are refused).
+#[derive(ToSchema)]
+#[allow(dead_code)]
 pub struct LegacyIdeaRow {
-    #[schema(example = "Pressure-sensing wound dressing")]
-    pub title: String,
-    /// `idea_problem`, `clinical_invention`, `research_invention` (also `idea`, `clinical`, `research`).
-    #[schema(example = "clinical_invention")]
-    pub kind: String,
-    /// `YYYY-MM-DD` or `DD-MM-YYYY`; the real date, kept as it is.
-    #[schema(example = "2019-03-14")]
-    pub received_on: String,
-    pub description: Option<String>,
-    pub need: Option<String>,
+    /// Required.
+    title: LegacyCell,
+    /// Required: `idea_problem`, `clinical_invention`, `research_invention` (also `idea`, `clinical`, `research`).
+    kind: LegacyCell,
+    /// Required: `YYYY-MM-DD` or `DD-MM-YYYY`; the real date, kept as it is.
+    received_on: LegacyCell,
+    #[schema(required = false)]
+    description: LegacyCell,
+    #[schema(required = false)]
+    need: LegacyCell,
     /// `product` or `service`.
-    pub innovation_type: Option<String>,
+    #[schema(required = false)]
+    innovation_type: LegacyCell,
     /// `Name: 60; Name: 40`, or names alone for equal shares. People are matched by name or created.
-    #[schema(example = "Anna Jensen: 60; Bo Holm: 40")]
-    pub inventors: Option<String>,
+    #[schema(required = false)]
+    inventors: LegacyList,
     /// The institution owning the rights (100 %); matched by name or created.
-    pub owner_institution: Option<String>,
+    #[schema(required = false)]
+    owner_institution: LegacyCell,
     /// The inventors' employing department: the idea's source organisation.
-    pub employer: Option<String>,
+    #[schema(required = false)]
+    employer: LegacyCell,
     /// Kept as the tag `legacy patent: …` until patents are registered.
-    pub patent_status: Option<String>,
+    #[schema(required = false)]
+    patent_status: LegacyCell,
     /// Kept as the tag `legacy commercial: …`.
-    pub commercial_status: Option<String>,
+    #[schema(required = false)]
+    commercial_status: LegacyCell,
     /// An outcome (`closed`, `commercialised`, …; also `licence`, `spin-out`, `rejected`), or empty while active.
-    pub outcome: Option<String>,
+    #[schema(required = false)]
+    outcome: LegacyCell,
     /// The stage (default `pre_screening`; `commercialisation` for commercialised rows).
-    pub stage: Option<String>,
-    /// Tags separated by `;`.
-    pub tags: Option<String>,
+    #[schema(required = false)]
+    stage: LegacyCell,
+    /// Tags separated by `;`, or an array.
+    #[schema(required = false)]
+    tags: LegacyList,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

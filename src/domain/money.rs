@@ -29,11 +29,14 @@ pub fn currency_code(value: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// The largest FTE figure accepted (9,999.99).
+pub const MAX_FTE_CENTI: i64 = 999_999;
+
 /// FTE as hundredths (1.25 FTE = 125), parsed exactly from a decimal with at most 2 places.
 pub fn parse_fte(text: &str) -> Option<i64> {
     let units = super::shares::parse_percent(text)?;
     // parse_percent keeps 4 decimals; FTE keeps 2.
-    (units % 100 == 0).then_some(units / 100)
+    (units % 100 == 0 && units / 100 <= MAX_FTE_CENTI).then_some(units / 100)
 }
 
 /// Formats hundredths of an FTE as a decimal (`125` → `"1.25"`).
@@ -52,6 +55,8 @@ mod tests {
         assert_eq!(parse_fte("1.25"), Some(125));
         assert_eq!(parse_fte("0.5"), Some(50));
         assert_eq!(parse_fte("1.255"), None);
+        assert_eq!(parse_fte("9999.99"), Some(999_999));
+        assert_eq!(parse_fte("10000"), None);
         assert_eq!(format_fte(125), "1.25");
         assert_eq!(format_fte(200), "2");
     }
