@@ -24,6 +24,7 @@ Updates and deletes need `If-Match` with the ETag last read; creates accept `Ide
         (name = "organisations", description = "Departments, hospitals and external partners"),
         (name = "people", description = "Inventors, idea holders and staff (contact data is personal data)"),
         (name = "ideas", description = "Ideas and inventions: intake, funnel, inventors, owners, checklists, rights decisions, history"),
+        (name = "patents", description = "Patent families, filings, deadline rules, the docket and patent costs"),
         (name = "audit", description = "Who changed what, when (admin)"),
         (name = "api-keys", description = "Key management (admin)"),
         (name = "operations", description = "Health, readiness and metrics (public)")

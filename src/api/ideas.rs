@@ -121,19 +121,62 @@ pub struct IdeaWarning {
     pub message: String,
 }
 
-/// Warnings that follow from an invention's public disclosures (earliest first). Until patent
-/// filings are recorded, any disclosure of an invention warns: novelty may already be lost.
-pub fn disclosure_warnings(kind: IdeaKind, disclosures: &[DisclosureRow]) -> Vec<IdeaWarning> {
-    match disclosures.first() {
-        Some(d) if kind.is_invention() => vec![IdeaWarning {
+/// Warnings that follow from an invention's public disclosures (earliest first) and the
+/// earliest priority date of its patent filings (`None`: no filing yet). A disclosure before the
+/// earliest priority — or any disclosure while nothing is filed — may have destroyed novelty.
+pub fn disclosure_warnings(
+    kind: IdeaKind,
+    disclosures: &[DisclosureRow],
+    earliest_priority: Option<NaiveDate>,
+) -> Vec<IdeaWarning> {
+    if !kind.is_invention() {
+        return Vec::new();
+    }
+    match (disclosures.first(), earliest_priority) {
+        (Some(d), None) => vec![IdeaWarning {
             code: "public_disclosure_before_filing".into(),
             message: format!(
                 "disclosed publicly on {} ({} at {}) and no patent application is recorded: novelty may be lost",
                 d.disclosed_on, d.kind, d.venue
             ),
         }],
+        (Some(d), Some(p)) if d.disclosed_on < p => vec![IdeaWarning {
+            code: "public_disclosure_before_priority".into(),
+            message: format!(
+                "disclosed publicly on {} ({} at {}), before the earliest priority date {p}: novelty may be lost",
+                d.disclosed_on, d.kind, d.venue
+            ),
+        }],
         _ => Vec::new(),
     }
+}
+
+/// The earliest priority date over an idea's living filings.
+fn idea_priority(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, NaiveDate>, ApiError> {
+    let mut out: std::collections::HashMap<i64, NaiveDate> = std::collections::HashMap::new();
+    for (row, idea) in crate::db::patents::filings_of_ideas(conn, ids)? {
+        let Some(status) = crate::domain::patents::FilingStatus::parse(&row.status) else {
+            continue;
+        };
+        if status.is_dead() {
+            continue;
+        }
+        let date = row
+            .priority_dates
+            .split(',')
+            .filter_map(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+            .chain(row.filing_date)
+            .min();
+        if let Some(d) = date {
+            out.entry(idea)
+                .and_modify(|e| *e = (*e).min(d))
+                .or_insert(d);
+        }
+    }
+    Ok(out)
 }
 
 fn corrupt(what: &str, id: i64, value: &str) -> ApiError {
@@ -145,6 +188,7 @@ impl Idea {
         row: IdeaRow,
         tags: Vec<String>,
         disclosures: &[DisclosureRow],
+        earliest_priority: Option<NaiveDate>,
         today: NaiveDate,
         role: Role,
     ) -> Result<Idea, ApiError> {
@@ -212,7 +256,7 @@ impl Idea {
                 _ => None,
             },
             expected_fte: row.expected_fte_centi.map(format_fte),
-            warnings: disclosure_warnings(kind, disclosures),
+            warnings: disclosure_warnings(kind, disclosures, earliest_priority),
             version: row.version,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
@@ -229,7 +273,8 @@ fn idea_of(conn: &mut AnyConnection, row: IdeaRow, role: Role) -> Result<Idea, A
         .remove(&row.id)
         .unwrap_or_default();
     let disclosures = crate::db::idea_records::disclosures_of(conn, &[row.id])?;
-    Idea::build(row, tags, &disclosures, today(), role)
+    let priority = idea_priority(conn, &[row.id])?.remove(&row.id);
+    Idea::build(row, tags, &disclosures, priority, today(), role)
 }
 
 // ---------------------------------------------------------------- create and update
@@ -562,6 +607,7 @@ pub async fn list_ideas(
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             let mut tags = repo::tags_of(conn, &ids)?;
             let disclosures = crate::db::idea_records::disclosures_of(conn, &ids)?;
+            let priorities = idea_priority(conn, &ids)?;
             let today = today();
             let items = rows
                 .into_iter()
@@ -572,7 +618,8 @@ pub async fn list_ideas(
                         .filter(|d| d.idea_id == r.id)
                         .cloned()
                         .collect();
-                    Idea::build(r, t, &d, today, role)
+                    let p = priorities.get(&r.id).copied();
+                    Idea::build(r, t, &d, p, today, role)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Page {

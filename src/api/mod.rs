@@ -9,6 +9,7 @@ pub mod idea_records;
 pub mod ideas;
 pub mod imports;
 pub mod organisations;
+pub mod patents;
 pub mod people;
 
 use actix_web::http::{header, StatusCode};
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(ideas::configure)
         .configure(idea_records::configure)
         .configure(imports::configure)
+        .configure(patents::configure)
         .configure(audit::configure)
         .configure(api_keys::configure);
 }

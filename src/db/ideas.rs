@@ -343,7 +343,11 @@ pub fn person_references(conn: &mut AnyConnection, person: i64) -> QueryResult<i
         .filter(super::schema::milestones::owner_id.eq(person))
         .count()
         .get_result(conn)?;
-    Ok(a + b + c + d)
+    let e: i64 = super::schema::patent_families::table
+        .filter(super::schema::patent_families::responsible_id.eq(person))
+        .count()
+        .get_result(conn)?;
+    Ok(a + b + c + d + e)
 }
 
 /// How many ideas refer to this organisation (source, recipient, owner).
@@ -363,7 +367,11 @@ pub fn organisation_references(conn: &mut AnyConnection, org: i64) -> QueryResul
     let c: i64 = idea_events::table
         .filter(idea_events::recipient_organisation_id.eq(org))
         .count()
-        .get_result(conn)?;
+        .get_result::<i64>(conn)?
+        + super::schema::patent_families::table
+            .filter(super::schema::patent_families::agent_id.eq(org))
+            .count()
+            .get_result::<i64>(conn)?;
     Ok(a + b + c)
 }
 

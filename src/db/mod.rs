@@ -11,6 +11,7 @@ pub mod idea_records;
 pub mod ideas;
 pub mod idempotency;
 pub mod organisations;
+pub mod patents;
 pub mod people;
 pub mod schema;
 
@@ -198,7 +199,11 @@ impl Db {
     /// Applies pending migrations of this backend; returns the names applied.
     pub fn migrate(&self) -> Result<Vec<String>, String> {
         let mut conn = self.get().map_err(|e| e.to_string())?;
-        run_migrations(&mut conn)
+        let applied = run_migrations(&mut conn)?;
+        drop(conn);
+        self.write_blocking(|c| Ok(patents::seed_rules(c, now())?))
+            .map_err(|e| format!("seeding deadline rules failed: {e}"))?;
+        Ok(applied)
     }
 
     /// Runs read-only work on the blocking pool.

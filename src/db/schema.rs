@@ -227,6 +227,88 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    patent_families (id) {
+        id -> BigInt,
+        idea_id -> BigInt,
+        title -> Text,
+        internal_ref -> Nullable<Text>,
+        status -> Text,
+        responsible_id -> Nullable<BigInt>,
+        agent_id -> Nullable<BigInt>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patent_filings (id) {
+        id -> BigInt,
+        family_id -> BigInt,
+        kind -> Text,
+        jurisdiction -> Text,
+        parent_id -> Nullable<BigInt>,
+        application_number -> Nullable<Text>,
+        filing_date -> Nullable<Date>,
+        priority_dates -> Text,
+        publication_number -> Nullable<Text>,
+        publication_date -> Nullable<Date>,
+        grant_number -> Nullable<Text>,
+        grant_date -> Nullable<Date>,
+        status -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deadline_rules (id) {
+        id -> BigInt,
+        rule_key -> Text,
+        definition -> Text,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deadline_marks (id) {
+        id -> BigInt,
+        filing_id -> BigInt,
+        rule_key -> Text,
+        due_on -> Date,
+        status -> Text,
+        note -> Nullable<Text>,
+        actor -> Text,
+        marked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patent_costs (id) {
+        id -> BigInt,
+        family_id -> BigInt,
+        filing_id -> Nullable<BigInt>,
+        incurred_on -> Date,
+        amount_minor -> BigInt,
+        currency -> Text,
+        category -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_meta (meta_key) {
+        meta_key -> Text,
+        meta_value -> Text,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(idea_tags -> ideas (idea_id));
 diesel::joinable!(idea_inventors -> ideas (idea_id));
@@ -240,6 +322,10 @@ diesel::joinable!(disclosures -> ideas (idea_id));
 diesel::joinable!(milestones -> ideas (idea_id));
 diesel::joinable!(follow_ups -> ideas (idea_id));
 diesel::joinable!(impacts -> ideas (idea_id));
+diesel::joinable!(patent_families -> ideas (idea_id));
+diesel::joinable!(patent_filings -> patent_families (family_id));
+diesel::joinable!(patent_costs -> patent_families (family_id));
+diesel::joinable!(deadline_marks -> patent_filings (filing_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     organisations,
@@ -257,4 +343,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     milestones,
     follow_ups,
     impacts,
+    patent_families,
+    patent_filings,
+    deadline_rules,
+    deadline_marks,
+    patent_costs,
+    app_meta,
 );

@@ -4,6 +4,7 @@ pub mod checklist;
 pub mod dates;
 pub mod funnel;
 pub mod money;
+pub mod patents;
 pub mod shares;
 pub mod text;
 

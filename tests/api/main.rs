@@ -10,4 +10,5 @@ mod ideas;
 mod imports;
 mod openapi;
 mod organisations;
+mod patents;
 mod people;
