@@ -1169,7 +1169,7 @@ pub enum DocketFilter {
 pub struct DocketQuery {
     /// First due date (default: 90 days ago).
     pub from: Option<NaiveDate>,
-    /// Last due date (default: a year from today).
+    /// Last due date (default: a year from today; at most 50 years after `from`).
     pub to: Option<NaiveDate>,
     #[param(inline)]
     pub status: Option<DocketFilter>,
@@ -1179,24 +1179,16 @@ pub struct DocketQuery {
     pub offset: Option<i64>,
 }
 
+/// The docket window: defaults, and a window is cut at 50 years (an inverted one is empty).
 fn window(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     today: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), ApiError> {
+) -> (NaiveDate, NaiveDate) {
     let from = from.unwrap_or(today - TimeDelta::days(90));
     let to = to.unwrap_or(today + TimeDelta::days(365));
-    if to < from {
-        return Err(ApiError::field("to", "range", "must not be before from"));
-    }
-    if (to - from).num_days() > 366 * 30 {
-        return Err(ApiError::field(
-            "to",
-            "range",
-            "the window may span at most 30 years",
-        ));
-    }
-    Ok((from, to))
+    let cap = rules::shift(from, 50, rules::OffsetUnit::Years);
+    (from, to.min(cap))
 }
 
 /// The patent deadline docket across the portfolio, by due date.
@@ -1210,8 +1202,12 @@ pub async fn list_deadlines(
     let q = query.into_inner();
     let (limit, offset) = paging(q.limit, q.offset)?;
     let today = today();
-    let (from, to) = window(q.from, q.to, today)?;
-    let mut items = state.db.read(move |c| docket(c, from, to, today)).await?;
+    let (from, to) = window(q.from, q.to, today);
+    let mut items = if to < from {
+        Vec::new()
+    } else {
+        state.db.read(move |c| docket(c, from, to, today)).await?
+    };
     if let Some(f) = q.status {
         let want = match f {
             DocketFilter::Open => DeadlineStatus::Open,

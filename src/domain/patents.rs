@@ -8,12 +8,15 @@ use utoipa::ToSchema;
 
 use super::dates::{add_months, end_of_month};
 
+/// An enum stored and sent as snake_case text; `$text` must be the variant's snake_case name
+/// (a unit test checks), which is what serde and the OpenAPI schema use.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($variant),+
         }
 
         impl $name {
@@ -454,6 +457,22 @@ mod tests {
     }
 
     const ALL_TIME: (&str, &str) = ("1900-01-01", "2100-12-31");
+
+    #[test]
+    fn stored_names_are_the_serde_names() {
+        for k in FilingKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        for s in FilingStatus::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for t in Trigger::ALL {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+        }
+        for u in OffsetUnit::ALL {
+            assert_eq!(serde_json::to_value(u).unwrap(), u.as_str());
+        }
+    }
 
     #[test]
     fn priority_2024_03_15_gives_the_worked_dates() {
