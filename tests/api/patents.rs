@@ -334,3 +334,90 @@ fn deadline_rules_are_data_that_only_admins_change() {
     app.post("/api/v1/deadline-rules", &json!({"rule": rule}))
         .problem(422);
 }
+
+/// The docket over 10,000 families (30,000 filings). A benchmark, not a pass/fail timing test:
+/// `cargo test --release --test api -- --ignored --nocapture docket_over_10000_families`
+/// (add `TEST_DATABASE_URL=…` for PostgreSQL). It prints the figures.
+#[test]
+#[ignore]
+fn docket_over_10000_families() {
+    use innofolio::db::patents as repo;
+    let app = TestApp::spawn();
+    let idea = invention(&app);
+    let db = innofolio::db::Db::connect(&app.db.url).unwrap();
+    let started = std::time::Instant::now();
+    db.write_blocking(|c| {
+        let now = innofolio::db::now();
+        for i in 0..10_000i64 {
+            let fam = repo::insert_family(
+                c,
+                &repo::FamilyData {
+                    idea_id: idea,
+                    title: format!("Family {i}"),
+                    internal_ref: None,
+                    status: "active".into(),
+                    responsible_id: None,
+                    agent_id: None,
+                },
+                now,
+            )?;
+            let day = chrono::NaiveDate::from_ymd_opt(2015, 1, 1).unwrap()
+                + chrono::TimeDelta::days(i % 4000);
+            let filing = |kind: &str, j: &str, parent: Option<i64>, filed: chrono::NaiveDate| {
+                repo::FilingData {
+                    family_id: fam.id,
+                    kind: kind.into(),
+                    jurisdiction: j.into(),
+                    parent_id: parent,
+                    application_number: None,
+                    filing_date: Some(filed),
+                    priority_dates: day.to_string(),
+                    publication_number: None,
+                    publication_date: None,
+                    grant_number: None,
+                    grant_date: None,
+                    status: "filed".into(),
+                }
+            };
+            let p = repo::insert_filing(c, &filing("priority", "DK", None, day), now)?;
+            let pct = repo::insert_filing(
+                c,
+                &filing("pct", "WO", Some(p.id), day + chrono::TimeDelta::days(360)),
+                now,
+            )?;
+            repo::insert_filing(
+                c,
+                &filing(
+                    "regional",
+                    "EP",
+                    Some(pct.id),
+                    day + chrono::TimeDelta::days(900),
+                ),
+                now,
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    eprintln!(
+        "seeded 10,000 families / 30,000 filings in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let mut times = Vec::new();
+    let mut total = 0;
+    for _ in 0..7 {
+        let t = std::time::Instant::now();
+        let r = app.get("/api/v1/patent-deadlines?limit=500");
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(r.status, 200);
+        total = r.json()["total"].as_i64().unwrap();
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    eprintln!(
+        "docket ({}): {total} deadlines in the default window; median {:.0} ms, max {:.0} ms over 7 requests",
+        if app.db.is_postgres() { "postgres" } else { "sqlite" },
+        times[3],
+        times[6]
+    );
+    assert!(total > 10_000);
+}
