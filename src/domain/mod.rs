@@ -5,6 +5,7 @@ pub mod dates;
 pub mod funnel;
 pub mod money;
 pub mod patents;
+pub mod royalties;
 pub mod shares;
 pub mod text;
 
