@@ -25,6 +25,7 @@ Updates and deletes need `If-Match` with the ETag last read; creates accept `Ide
         (name = "people", description = "Inventors, idea holders and staff (contact data is personal data)"),
         (name = "ideas", description = "Ideas and inventions: intake, funnel, inventors, owners, checklists, rights decisions, history"),
         (name = "patents", description = "Patent families, filings, deadline rules, the docket and patent costs"),
+        (name = "deals", description = "Agreements, income, distribution policies and exact distributions to inventors"),
         (name = "audit", description = "Who changed what, when (admin)"),
         (name = "api-keys", description = "Key management (admin)"),
         (name = "operations", description = "Health, readiness and metrics (public)")

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod deals;
 pub mod extract;
 pub mod health;
 pub mod idea_records;
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(idea_records::configure)
         .configure(imports::configure)
         .configure(patents::configure)
+        .configure(deals::configure)
         .configure(audit::configure)
         .configure(api_keys::configure);
 }

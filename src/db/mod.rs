@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod deals;
 pub mod idea_records;
 pub mod ideas;
 pub mod idempotency;
@@ -201,8 +202,12 @@ impl Db {
         let mut conn = self.get().map_err(|e| e.to_string())?;
         let applied = run_migrations(&mut conn)?;
         drop(conn);
-        self.write_blocking(|c| Ok(patents::seed_rules(c, now())?))
-            .map_err(|e| format!("seeding deadline rules failed: {e}"))?;
+        self.write_blocking(|c| {
+            patents::seed_rules(c, now())?;
+            deals::seed_policy(c, now())?;
+            Ok(())
+        })
+        .map_err(|e| format!("seeding default data failed: {e}"))?;
         Ok(applied)
     }
 

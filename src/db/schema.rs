@@ -309,6 +309,91 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    agreements (id) {
+        id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        counterparty_id -> BigInt,
+        status -> Text,
+        signed_on -> Nullable<Date>,
+        effective_on -> Nullable<Date>,
+        expires_on -> Nullable<Date>,
+        ended_on -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        territory -> Nullable<Text>,
+        field_of_use -> Nullable<Text>,
+        terms -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agreement_ideas (agreement_id, idea_id) {
+        agreement_id -> BigInt,
+        idea_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    income (id) {
+        id -> BigInt,
+        agreement_id -> Nullable<BigInt>,
+        idea_id -> BigInt,
+        kind -> Text,
+        received_on -> Date,
+        amount_minor -> BigInt,
+        currency -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    distribution_policies (id) {
+        id -> BigInt,
+        name -> Text,
+        basis -> Text,
+        inventors_weight -> BigInt,
+        department_weight -> BigInt,
+        institution_weight -> BigInt,
+        institution_id -> Nullable<BigInt>,
+        is_default -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    distributions (id) {
+        id -> BigInt,
+        income_id -> BigInt,
+        live_income_id -> Nullable<BigInt>,
+        policy_id -> BigInt,
+        reverses_id -> Nullable<BigInt>,
+        gross_minor -> BigInt,
+        costs_deducted_minor -> BigInt,
+        distributable_minor -> BigInt,
+        currency -> Text,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payout_lines (id) {
+        id -> BigInt,
+        distribution_id -> BigInt,
+        recipient_kind -> Text,
+        person_id -> Nullable<BigInt>,
+        organisation_id -> Nullable<BigInt>,
+        amount_minor -> BigInt,
+        currency -> Text,
+        basis -> Text,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(idea_tags -> ideas (idea_id));
 diesel::joinable!(idea_inventors -> ideas (idea_id));
@@ -326,6 +411,12 @@ diesel::joinable!(patent_families -> ideas (idea_id));
 diesel::joinable!(patent_filings -> patent_families (family_id));
 diesel::joinable!(patent_costs -> patent_families (family_id));
 diesel::joinable!(deadline_marks -> patent_filings (filing_id));
+diesel::joinable!(agreement_ideas -> agreements (agreement_id));
+diesel::joinable!(agreement_ideas -> ideas (idea_id));
+diesel::joinable!(income -> ideas (idea_id));
+diesel::joinable!(payout_lines -> distributions (distribution_id));
+diesel::joinable!(payout_lines -> people (person_id));
+diesel::joinable!(distributions -> income (income_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     organisations,
@@ -349,4 +440,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     deadline_marks,
     patent_costs,
     app_meta,
+    agreements,
+    agreement_ideas,
+    income,
+    distribution_policies,
+    distributions,
+    payout_lines,
 );

@@ -30,7 +30,11 @@ pub fn royalty_due(sales: i64, ytd_before: i64, base_rate_bp: u32, tiers: &[Tier
     let mut numerator: i128 = 0;
     // Band boundaries: [0, t1) at base rate, [t1, t2) at t1's rate, …
     let mut bounds: Vec<(i128, u32)> = vec![(0, base_rate_bp)];
-    bounds.extend(bands.iter().map(|t| (i128::from(t.from_minor.max(0)), t.rate_bp)));
+    bounds.extend(
+        bands
+            .iter()
+            .map(|t| (i128::from(t.from_minor.max(0)), t.rate_bp)),
+    );
     for (i, (lo, rate)) in bounds.iter().enumerate() {
         let hi = bounds.get(i + 1).map(|b| b.0).unwrap_or(i128::MAX);
         let a = start.max(*lo);
@@ -91,6 +95,8 @@ pub fn split_largest_remainder(total: i64, weights: &[i64]) -> Vec<i64> {
 }
 
 #[cfg(test)]
+// Amounts are written kroner_øre (50_000_00 = 50,000.00 kr) to read as money.
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
 
@@ -100,7 +106,10 @@ mod tests {
         // department and the institution: 1,000,000 each.
         let weights = [500_000, 300_000, 200_000, 1_000_000, 1_000_000];
         let parts = split_largest_remainder(10_000_000, &weights);
-        assert_eq!(parts, vec![1_666_667, 1_000_000, 666_667, 3_333_333, 3_333_333]);
+        assert_eq!(
+            parts,
+            vec![1_666_667, 1_000_000, 666_667, 3_333_333, 3_333_333]
+        );
         assert_eq!(parts.iter().sum::<i64>(), 10_000_000);
         for (p, w) in parts.iter().zip(weights) {
             let exact = 10_000_000f64 * w as f64 / 3_000_000f64;
@@ -113,17 +122,33 @@ mod tests {
         assert_eq!(split_largest_remainder(1, &[1, 1, 1]), vec![1, 0, 0]);
         assert_eq!(split_largest_remainder(2, &[1, 1, 1]), vec![1, 1, 0]);
         assert_eq!(split_largest_remainder(100, &[1, 2]), vec![33, 67]);
-        assert_eq!(split_largest_remainder(-100, &[1, 2]), vec![-33, -67], "counter-entries mirror");
+        assert_eq!(
+            split_largest_remainder(-100, &[1, 2]),
+            vec![-33, -67],
+            "counter-entries mirror"
+        );
         assert_eq!(split_largest_remainder(5, &[0, 0]), vec![0, 0]);
     }
 
     #[test]
     fn tiered_royalties_are_marginal_and_round_once() {
-        let tiers = [Tier { from_minor: 100_000_00, rate_bp: 300 }, Tier { from_minor: 500_000_00, rate_bp: 200 }];
+        let tiers = [
+            Tier {
+                from_minor: 100_000_00,
+                rate_bp: 300,
+            },
+            Tier {
+                from_minor: 500_000_00,
+                rate_bp: 200,
+            },
+        ];
         // 50,000 kr at the 5 % base rate.
         assert_eq!(royalty_due(50_000_00, 0, 500, &tiers), 2_500_00);
         // A period crossing the first threshold: 80,000 before, 40,000 now → 20,000 at 5 %, 20,000 at 3 %.
-        assert_eq!(royalty_due(40_000_00, 80_000_00, 500, &tiers), 1_000_00 + 600_00);
+        assert_eq!(
+            royalty_due(40_000_00, 80_000_00, 500, &tiers),
+            1_000_00 + 600_00
+        );
         // Far into the top band.
         assert_eq!(royalty_due(10_000_00, 600_000_00, 500, &tiers), 200_00);
         // Rounding: 0.05 % of 1.99 kr = 0.0995 øre → 0 øre; 0.5 øre rounds up.

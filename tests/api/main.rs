@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod conventions;
+mod deals;
 mod helpers;
 mod idea_records;
 mod ideas;
