@@ -38,7 +38,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create_distribution)
         .service(get_distribution)
         .service(reverse_distribution)
-        .service(distribution_report);
+        .service(distribution_report)
+        .service(create_statement)
+        .service(list_statements)
+        .service(pay_statement)
+        .service(compliance);
 }
 
 macro_rules! snake_enum {
@@ -1374,4 +1378,483 @@ pub async fn distribution_report(
         })
         .collect();
     Ok(HttpResponse::Ok().json(out))
+}
+
+// ---------------------------------------------------------------- royalty statements
+
+/// A licensee's royalty statement for one reporting period, with what it makes due.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Statement {
+    pub id: i64,
+    pub agreement_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub net_sales: Money,
+    /// Running royalty computed from the terms (tiers on the year's cumulative net sales).
+    pub royalty: Money,
+    /// In the last period of a year: what lifts the year's royalties to the annual minimum.
+    pub minimum_true_up: Money,
+    /// royalty + minimum_true_up.
+    pub due: Money,
+    pub invoiced: Option<Money>,
+    pub received: Money,
+    /// due − received.
+    pub balance: Money,
+    pub last_received_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn statement_of(r: repo::StatementRow) -> Statement {
+    let m = |amount_minor| Money {
+        amount_minor,
+        currency: r.currency.clone(),
+    };
+    Statement {
+        net_sales: m(r.net_sales_minor),
+        royalty: m(r.royalty_minor),
+        minimum_true_up: m(r.true_up_minor),
+        due: m(r.due_minor),
+        invoiced: r.invoiced_minor.map(m),
+        received: m(r.received_minor),
+        balance: m(r.due_minor - r.received_minor),
+        id: r.id,
+        agreement_id: r.agreement_id,
+        period_start: r.period_start,
+        period_end: r.period_end,
+        last_received_on: r.last_received_on,
+        created_at: r.created_at.and_utc(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStatement {
+    pub period_start: NaiveDate,
+    /// In the same calendar year as `period_start`.
+    pub period_end: NaiveDate,
+    #[validate(nested)]
+    pub net_sales: Money,
+    #[serde(default)]
+    #[validate(nested)]
+    pub invoiced: Option<Money>,
+}
+
+/// Record a royalty statement; the royalty, any annual-minimum true-up and the amount due are
+/// computed from the agreement's terms.
+#[utoipa::path(
+    tag = "deals",
+    request_body = NewStatement,
+    params(("id" = i64, Path, description = "Agreement id")),
+    responses((status = 201, description = "Recorded", body = Statement))
+)]
+#[post("/agreements/{id}/statements")]
+pub async fn create_statement(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: ApiJson<NewStatement>,
+) -> Result<HttpResponse, ApiError> {
+    use chrono::Datelike;
+    caller.require_writer()?;
+    let id = path.into_inner();
+    let input = body.into_inner();
+    input.validate()?;
+    if input.period_end < input.period_start || input.period_end.year() != input.period_start.year()
+    {
+        return Err(ApiError::field(
+            "period_end",
+            "range",
+            "must be on or after period_start, in the same calendar year",
+        ));
+    }
+    if input.period_start > today() {
+        return Err(ApiError::field(
+            "period_start",
+            "range",
+            "cannot be in the future",
+        ));
+    }
+    if input.net_sales.amount_minor < 0 {
+        return Err(ApiError::field(
+            "net_sales.amount_minor",
+            "range",
+            "cannot be negative",
+        ));
+    }
+    if input
+        .invoiced
+        .as_ref()
+        .is_some_and(|i| i.currency != input.net_sales.currency)
+    {
+        return Err(ApiError::field(
+            "invoiced.currency",
+            "currency",
+            "must be the currency of the net sales",
+        ));
+    }
+    let st = state
+        .db
+        .write(move |conn| {
+            let row = repo::find_agreement(conn, id)?
+                .ok_or_else(|| ApiError::not_found("agreement", id))?;
+            let a = agreement_of(conn, row)?;
+            if a.status == AgreementStatus::Negotiating {
+                return Err(ApiError::Conflict {
+                    slug: "agreement-not-signed",
+                    detail: "statements are recorded on signed agreements".into(),
+                    allowed: None,
+                });
+            }
+            let currency = input.net_sales.currency.clone();
+            let tiers: Vec<crate::domain::royalties::Tier> = a
+                .terms
+                .tiers
+                .iter()
+                .filter(|t| t.from_yearly_net_sales.currency == currency)
+                .map(|t| crate::domain::royalties::Tier {
+                    from_minor: t.from_yearly_net_sales.amount_minor,
+                    rate_bp: t.rate_bp,
+                })
+                .collect();
+            let year = input.period_start.year();
+            let earlier: Vec<repo::StatementRow> = repo::statements_of(conn, id)?
+                .into_iter()
+                .filter(|s| {
+                    s.period_start.year() == year
+                        && s.period_start < input.period_start
+                        && s.currency == currency
+                })
+                .collect();
+            let ytd_sales: i64 = earlier.iter().map(|s| s.net_sales_minor).sum();
+            let ytd_royalty: i64 = earlier
+                .iter()
+                .map(|s| s.royalty_minor + s.true_up_minor)
+                .sum();
+            let royalty = crate::domain::royalties::royalty_due(
+                input.net_sales.amount_minor,
+                ytd_sales,
+                a.terms.royalty_rate_bp.unwrap_or(0),
+                &tiers,
+            );
+            let last_of_year = input.period_end.month() == 12 && input.period_end.day() == 31;
+            let true_up = match (&a.terms.annual_minimum, last_of_year) {
+                (Some(min), true) if min.currency == currency => {
+                    crate::domain::royalties::minimum_true_up(
+                        ytd_royalty + royalty,
+                        min.amount_minor,
+                    )
+                }
+                _ => 0,
+            };
+            let row = repo::insert_statement(
+                conn,
+                &repo::NewStatement {
+                    agreement_id: id,
+                    period_start: input.period_start,
+                    period_end: input.period_end,
+                    currency,
+                    net_sales_minor: input.net_sales.amount_minor,
+                    royalty_minor: royalty,
+                    true_up_minor: true_up,
+                    due_minor: royalty + true_up,
+                    invoiced_minor: input.invoiced.as_ref().map(|i| i.amount_minor),
+                    received_minor: 0,
+                    created_at: crate::db::now(),
+                },
+            )?;
+            let s = statement_of(row);
+            audit(
+                conn,
+                &caller,
+                "create",
+                "royalty_statement",
+                s.id,
+                None::<&()>,
+                Some(&s),
+            )?;
+            Ok(s)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(st))
+}
+
+/// The royalty statements of an agreement, by period.
+#[utoipa::path(
+    tag = "deals",
+    params(("id" = i64, Path, description = "Agreement id")),
+    responses((status = 200, description = "Statements", body = Vec<Statement>))
+)]
+#[get("/agreements/{id}/statements")]
+pub async fn list_statements(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let rows = state
+        .db
+        .read(move |c| {
+            repo::find_agreement(c, id)?.ok_or_else(|| ApiError::not_found("agreement", id))?;
+            Ok(repo::statements_of(c, id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(statement_of).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatementPayment {
+    #[validate(nested)]
+    pub amount: Money,
+    pub received_on: NaiveDate,
+}
+
+/// Record a payment against a statement; it is also recorded as income (running royalty) on
+/// the agreement's first idea.
+#[utoipa::path(
+    tag = "deals",
+    request_body = StatementPayment,
+    params(("id" = i64, Path, description = "Statement id")),
+    responses((status = 200, description = "The statement", body = Statement))
+)]
+#[post("/statements/{id}/payments")]
+pub async fn pay_statement(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: ApiJson<StatementPayment>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_writer()?;
+    let id = path.into_inner();
+    let input = body.into_inner();
+    input.validate()?;
+    if input.amount.amount_minor <= 0 {
+        return Err(ApiError::field(
+            "amount.amount_minor",
+            "range",
+            "must be positive",
+        ));
+    }
+    if input.received_on > today() {
+        return Err(ApiError::field(
+            "received_on",
+            "range",
+            "cannot be in the future",
+        ));
+    }
+    let st = state
+        .db
+        .write(move |conn| {
+            let s = repo::find_statement(conn, id)?
+                .ok_or_else(|| ApiError::not_found("statement", id))?;
+            if s.currency != input.amount.currency {
+                return Err(ApiError::field(
+                    "amount.currency",
+                    "currency",
+                    "must be the statement's currency",
+                ));
+            }
+            let idea = repo::ideas_of(conn, s.agreement_id)?
+                .first()
+                .copied()
+                .ok_or_else(|| ApiError::Conflict {
+                    slug: "agreement-without-ideas",
+                    detail: "the agreement covers no idea to book the income on".into(),
+                    allowed: None,
+                })?;
+            repo::add_payment(conn, id, input.amount.amount_minor, input.received_on)?;
+            let inc = repo::insert_income(
+                conn,
+                &repo::NewIncome {
+                    agreement_id: Some(s.agreement_id),
+                    idea_id: idea,
+                    kind: IncomeKind::RunningRoyalty.as_str(),
+                    received_on: input.received_on,
+                    amount_minor: input.amount.amount_minor,
+                    currency: s.currency.clone(),
+                    note: Some(format!(
+                        "payment on statement {id} ({} to {})",
+                        s.period_start, s.period_end
+                    )),
+                    created_at: crate::db::now(),
+                },
+            )?;
+            let after = statement_of(
+                repo::find_statement(conn, id)?
+                    .ok_or_else(|| ApiError::not_found("statement", id))?,
+            );
+            audit(
+                conn,
+                &caller,
+                "payment",
+                "royalty_statement",
+                id,
+                None::<&()>,
+                Some(&after),
+            )?;
+            audit(
+                conn,
+                &caller,
+                "create",
+                "income",
+                inc.id,
+                None::<&()>,
+                Some(&income_of(inc)),
+            )?;
+            Ok(after)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(st))
+}
+
+// ---------------------------------------------------------------- compliance
+
+/// Something a licensee owes or has not done.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ComplianceItem {
+    pub counterparty_id: i64,
+    pub counterparty: String,
+    pub agreement_id: i64,
+    /// `statement_missing`, `payment_overdue` or `milestone_overdue`.
+    pub issue: String,
+    pub due_on: NaiveDate,
+    /// What is at stake: the unpaid balance, the milestone amount, or for a missing statement
+    /// the annual minimum's share of the period (zero without a minimum).
+    pub amount_at_stake: Money,
+    pub detail: String,
+}
+
+/// The end dates of reporting periods from `start` to `end`.
+pub fn period_ends(reporting: Reporting, start: NaiveDate, end: NaiveDate) -> Vec<NaiveDate> {
+    use chrono::Datelike;
+    let months: &[u32] = match reporting {
+        Reporting::Quarterly => &[3, 6, 9, 12],
+        Reporting::HalfYearly => &[6, 12],
+        Reporting::Yearly => &[12],
+    };
+    let mut out = Vec::new();
+    for year in start.year()..=end.year() {
+        for m in months {
+            let first = NaiveDate::from_ymd_opt(year, *m, 1);
+            if let Some(d) = first.map(crate::domain::dates::end_of_month) {
+                if d >= start && d <= end {
+                    out.push(d);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Per licensee: statements due but missing, payments overdue, milestones overdue — with the
+/// amount at stake, largest first.
+#[utoipa::path(tag = "deals", responses((status = 200, description = "What licensees owe", body = Vec<ComplianceItem>)))]
+#[get("/compliance")]
+pub async fn compliance(
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let today = today();
+    let mut items = state
+        .db
+        .read(move |conn| {
+            let mut out = Vec::new();
+            for row in repo::list_agreements(conn, None, None)? {
+                let a = agreement_of(conn, row)?;
+                let Some(signed) = a.signed_on else { continue };
+                let counterparty = organisations::find(conn, a.counterparty_id)?
+                    .map(|o| o.name)
+                    .unwrap_or_default();
+                let days = i64::from(a.terms.payment_days.unwrap_or(30));
+                let statements = repo::statements_of(conn, a.id)?;
+                let currency = a
+                    .terms
+                    .annual_minimum
+                    .as_ref()
+                    .map(|m| m.currency.clone())
+                    .or_else(|| statements.first().map(|s| s.currency.clone()))
+                    .unwrap_or_else(|| "DKK".into());
+                let item = |issue: &str,
+                            due_on: NaiveDate,
+                            amount_minor: i64,
+                            currency: String,
+                            detail: String| ComplianceItem {
+                    counterparty_id: a.counterparty_id,
+                    counterparty: counterparty.clone(),
+                    agreement_id: a.id,
+                    issue: issue.into(),
+                    due_on,
+                    amount_at_stake: Money {
+                        amount_minor,
+                        currency,
+                    },
+                    detail,
+                };
+                if let Some(reporting) = a.terms.reporting {
+                    let start = a.effective_on.unwrap_or(signed);
+                    let end = a.ended_on.unwrap_or(today).min(today);
+                    let per_year = match reporting {
+                        Reporting::Quarterly => 4,
+                        Reporting::HalfYearly => 2,
+                        Reporting::Yearly => 1,
+                    };
+                    let share = a
+                        .terms
+                        .annual_minimum
+                        .as_ref()
+                        .map(|m| m.amount_minor / per_year)
+                        .unwrap_or(0);
+                    for period_end in period_ends(reporting, start, end) {
+                        let due = period_end + chrono::TimeDelta::days(days);
+                        if due < today && !statements.iter().any(|s| s.period_end == period_end) {
+                            out.push(item(
+                                "statement_missing",
+                                due,
+                                share,
+                                currency.clone(),
+                                format!("no royalty statement for the period ending {period_end}"),
+                            ));
+                        }
+                    }
+                }
+                for s in &statements {
+                    let due = s.period_end + chrono::TimeDelta::days(days);
+                    let balance = s.due_minor - s.received_minor;
+                    if balance > 0 && due < today {
+                        out.push(item(
+                            "payment_overdue",
+                            due,
+                            balance,
+                            s.currency.clone(),
+                            format!(
+                                "statement {} ({} to {}) is unpaid",
+                                s.id, s.period_start, s.period_end
+                            ),
+                        ));
+                    }
+                }
+                for m in &a.terms.milestones {
+                    if let (Some(due), None) = (m.due_on, m.achieved_on) {
+                        if due < today {
+                            out.push(item(
+                                "milestone_overdue",
+                                due,
+                                m.amount.amount_minor,
+                                m.amount.currency.clone(),
+                                format!("milestone '{}' not reached", m.event),
+                            ));
+                        }
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    items.sort_by(|a, b| {
+        b.amount_at_stake
+            .amount_minor
+            .cmp(&a.amount_at_stake.amount_minor)
+            .then(a.due_on.cmp(&b.due_on))
+    });
+    Ok(HttpResponse::Ok().json(items))
 }

@@ -4,7 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    agreement_ideas, agreements, distribution_policies, distributions, income, payout_lines, people,
+    agreement_ideas, agreements, distribution_policies, distributions, income, payout_lines,
+    people, royalty_statements,
 };
 use super::AnyConnection;
 
@@ -474,4 +475,77 @@ pub fn all_lines(
             people::name.nullable(),
         ))
         .load(conn)
+}
+
+// ---- royalty statements ----
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = royalty_statements)]
+pub struct StatementRow {
+    pub id: i64,
+    pub agreement_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub currency: String,
+    pub net_sales_minor: i64,
+    pub royalty_minor: i64,
+    pub true_up_minor: i64,
+    pub due_minor: i64,
+    pub invoiced_minor: Option<i64>,
+    pub received_minor: i64,
+    pub last_received_on: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = royalty_statements)]
+pub struct NewStatement {
+    pub agreement_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub currency: String,
+    pub net_sales_minor: i64,
+    pub royalty_minor: i64,
+    pub true_up_minor: i64,
+    pub due_minor: i64,
+    pub invoiced_minor: Option<i64>,
+    pub received_minor: i64,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_statement(conn: &mut AnyConnection, s: &NewStatement) -> QueryResult<StatementRow> {
+    diesel::insert_into(royalty_statements::table)
+        .values(s)
+        .returning(royalty_statements::all_columns)
+        .get_result(conn)
+}
+
+pub fn statements_of(conn: &mut AnyConnection, agreement: i64) -> QueryResult<Vec<StatementRow>> {
+    royalty_statements::table
+        .filter(royalty_statements::agreement_id.eq(agreement))
+        .order(royalty_statements::period_start)
+        .select(StatementRow::as_select())
+        .load(conn)
+}
+
+pub fn find_statement(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<StatementRow>> {
+    royalty_statements::table
+        .find(id)
+        .select(StatementRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn add_payment(
+    conn: &mut AnyConnection,
+    id: i64,
+    amount: i64,
+    on: NaiveDate,
+) -> QueryResult<usize> {
+    diesel::update(royalty_statements::table.find(id))
+        .set((
+            royalty_statements::received_minor.eq(royalty_statements::received_minor + amount),
+            royalty_statements::last_received_on.eq(Some(on)),
+        ))
+        .execute(conn)
 }

@@ -394,6 +394,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    royalty_statements (id) {
+        id -> BigInt,
+        agreement_id -> BigInt,
+        period_start -> Date,
+        period_end -> Date,
+        currency -> Text,
+        net_sales_minor -> BigInt,
+        royalty_minor -> BigInt,
+        true_up_minor -> BigInt,
+        due_minor -> BigInt,
+        invoiced_minor -> Nullable<BigInt>,
+        received_minor -> BigInt,
+        last_received_on -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(idea_tags -> ideas (idea_id));
 diesel::joinable!(idea_inventors -> ideas (idea_id));
@@ -412,6 +430,7 @@ diesel::joinable!(patent_filings -> patent_families (family_id));
 diesel::joinable!(patent_costs -> patent_families (family_id));
 diesel::joinable!(deadline_marks -> patent_filings (filing_id));
 diesel::joinable!(agreement_ideas -> agreements (agreement_id));
+diesel::joinable!(royalty_statements -> agreements (agreement_id));
 diesel::joinable!(agreement_ideas -> ideas (idea_id));
 diesel::joinable!(income -> ideas (idea_id));
 diesel::joinable!(payout_lines -> distributions (distribution_id));
@@ -446,4 +465,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     distribution_policies,
     distributions,
     payout_lines,
+    royalty_statements,
 );

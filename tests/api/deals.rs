@@ -265,3 +265,106 @@ fn income_needs_a_known_idea_and_a_positive_amount() {
     app.post("/api/v1/distributions", &json!({"income_id": inc["id"]}))
         .problem(409);
 }
+
+#[test]
+fn statements_compute_tiered_royalties_and_the_minimum_true_up() {
+    let app = TestApp::spawn();
+    let s = setup(&app);
+    let lic = licence(&app, &s);
+    app.post(&format!("/api/v1/agreements/{lic}/statements"), &json!({"period_start": "2025-01-01", "period_end": "2025-03-31", "net_sales": {"amount_minor": 1, "currency": "DKK"}}))
+        .problem(409);
+    app.post(
+        &format!("/api/v1/agreements/{lic}/transitions"),
+        &json!({"to": "active", "on": "2025-01-01"}),
+    );
+    let st = |start: &str, end: &str, sales: i64| {
+        let r = app.post(&format!("/api/v1/agreements/{lic}/statements"), &json!({"period_start": start, "period_end": end, "net_sales": {"amount_minor": sales, "currency": "DKK"}}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json()
+    };
+    // 5 % up to DKK 10,000,000 of yearly net sales, 3 % above; minimum DKK 50,000 a year.
+    let q1 = st("2025-01-01", "2025-03-31", 400_000_000);
+    assert_eq!(q1["royalty"]["amount_minor"], 20_000_000);
+    let q2 = st("2025-04-01", "2025-06-30", 800_000_000);
+    // 600,000,000 øre more at 5 % (up to the 1,000,000,000 threshold), 200,000,000 at 3 %.
+    assert_eq!(q2["royalty"]["amount_minor"], 30_000_000 + 6_000_000);
+    let bad = st("2026-10-01", "2026-12-31", 10_000_000);
+    // A quiet year: 5 % of DKK 100,000 = DKK 5,000; trued up to the DKK 50,000 minimum.
+    assert_eq!(bad["royalty"]["amount_minor"], 500_000);
+    assert_eq!(bad["minimum_true_up"]["amount_minor"], 4_500_000);
+    assert_eq!(bad["due"]["amount_minor"], 5_000_000);
+    app.post(&format!("/api/v1/agreements/{lic}/statements"), &json!({"period_start": "2025-01-01", "period_end": "2025-03-31", "net_sales": {"amount_minor": 1, "currency": "DKK"}}))
+        .problem(409);
+    app.post(&format!("/api/v1/agreements/{lic}/statements"), &json!({"period_start": "2025-11-01", "period_end": "2026-01-31", "net_sales": {"amount_minor": 1, "currency": "DKK"}}))
+        .problem(422);
+
+    let paid = app.post(&format!("/api/v1/statements/{}/payments", q1["id"]), &json!({"amount": {"amount_minor": 20_000_000, "currency": "DKK"}, "received_on": "2025-04-20"}));
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    assert_eq!(paid.json()["balance"]["amount_minor"], 0);
+    assert_eq!(
+        app.get(&format!("/api/v1/income?agreement_id={lic}"))
+            .json()["total"],
+        1,
+        "the payment is income"
+    );
+}
+
+#[test]
+fn compliance_lists_missing_statements_and_unpaid_royalties_largest_first() {
+    let app = TestApp::spawn();
+    let s = setup(&app);
+    let lic = licence(&app, &s);
+    app.post(
+        &format!("/api/v1/agreements/{lic}/transitions"),
+        &json!({"to": "active", "on": "2025-01-01"}),
+    );
+    let st = app.post(&format!("/api/v1/agreements/{lic}/statements"), &json!({"period_start": "2025-01-01", "period_end": "2025-03-31", "net_sales": {"amount_minor": 400_000_000, "currency": "DKK"}})).json();
+    let items = app.get("/api/v1/compliance").json();
+    let items = items.as_array().unwrap();
+    let missing: Vec<&str> = items
+        .iter()
+        .filter(|i| i["issue"] == "statement_missing")
+        .map(|i| i["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        missing.iter().any(|d| d.contains("2025-06-30")),
+        "{missing:?}"
+    );
+    assert!(
+        !missing.iter().any(|d| d.contains("2025-03-31")),
+        "that statement came in"
+    );
+    let today = chrono::Utc::now().date_naive();
+    let current_quarter_end = innofolio::api::deals::period_ends(
+        innofolio::api::deals::Reporting::Quarterly,
+        today - chrono::TimeDelta::days(100),
+        today + chrono::TimeDelta::days(100),
+    )
+    .into_iter()
+    .find(|d| *d >= today)
+    .unwrap();
+    assert!(
+        !missing
+            .iter()
+            .any(|d| d.contains(&current_quarter_end.to_string())),
+        "not due yet"
+    );
+    let unpaid = items
+        .iter()
+        .find(|i| i["issue"] == "payment_overdue")
+        .unwrap();
+    assert_eq!(
+        unpaid["amount_at_stake"],
+        json!({"amount_minor": 20_000_000, "currency": "DKK"})
+    );
+    assert_eq!(unpaid["counterparty"], "MedTech A/S");
+    assert_eq!(items[0]["issue"], "payment_overdue", "largest amount first");
+    assert_eq!(
+        missing.len() as i64,
+        items
+            .iter()
+            .filter(|i| i["issue"] == "statement_missing")
+            .count() as i64
+    );
+    let _ = st;
+}

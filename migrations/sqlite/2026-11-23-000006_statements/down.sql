@@ -1,0 +1,1 @@
+DROP TABLE royalty_statements;
