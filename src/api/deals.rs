@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -42,7 +42,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create_statement)
         .service(list_statements)
         .service(pay_statement)
-        .service(compliance);
+        .service(compliance)
+        .service(create_obligation)
+        .service(update_obligation)
+        .service(list_obligations);
 }
 
 macro_rules! snake_enum {
@@ -1715,7 +1718,7 @@ pub struct ComplianceItem {
     pub counterparty_id: i64,
     pub counterparty: String,
     pub agreement_id: i64,
-    /// `statement_missing`, `payment_overdue` or `milestone_overdue`.
+    /// `statement_missing`, `payment_overdue`, `milestone_overdue` or `obligation_overdue`.
     pub issue: String,
     pub due_on: NaiveDate,
     /// What is at stake: the unpaid balance, the milestone amount, or for a missing statement
@@ -1746,7 +1749,8 @@ pub fn period_ends(reporting: Reporting, start: NaiveDate, end: NaiveDate) -> Ve
     out
 }
 
-/// Per licensee: statements due but missing, payments overdue, milestones overdue — with the
+/// Per licensee: statements due but missing, payments overdue, milestones and obligations
+/// overdue — with the
 /// amount at stake, largest first.
 #[utoipa::path(tag = "deals", responses((status = 200, description = "What licensees owe", body = Vec<ComplianceItem>)))]
 #[get("/compliance")]
@@ -1833,6 +1837,17 @@ pub async fn compliance(
                         ));
                     }
                 }
+                for o in repo::obligations_list(conn, Some(a.id), true)? {
+                    if o.due_on < today {
+                        out.push(item(
+                            "obligation_overdue",
+                            o.due_on,
+                            0,
+                            currency.clone(),
+                            format!("obligation not met: {}", o.description),
+                        ));
+                    }
+                }
                 for m in &a.terms.milestones {
                     if let (Some(due), None) = (m.due_on, m.achieved_on) {
                         if due < today {
@@ -1857,4 +1872,207 @@ pub async fn compliance(
             .then(a.due_on.cmp(&b.due_on))
     });
     Ok(HttpResponse::Ok().json(items))
+}
+
+// ---------------------------------------------------------------- obligations
+
+/// A licensee's diligence obligation (e.g. bring the product to market by a date).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Obligation {
+    pub id: i64,
+    pub agreement_id: i64,
+    pub description: String,
+    pub due_on: NaiveDate,
+    pub met_on: Option<NaiveDate>,
+    /// `met`, `open` or `overdue`.
+    pub status: String,
+    pub version: i64,
+}
+
+fn obligation_of(r: repo::ObligationRow, today: NaiveDate) -> Obligation {
+    let status = match r.met_on {
+        Some(_) => "met",
+        None if r.due_on < today => "overdue",
+        None => "open",
+    };
+    Obligation {
+        id: r.id,
+        agreement_id: r.agreement_id,
+        description: r.description,
+        due_on: r.due_on,
+        met_on: r.met_on,
+        status: status.into(),
+        version: r.version,
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewObligation {
+    #[validate(
+        length(min = 1, max = 2000, message = "must be 1 to 2000 characters"),
+        custom(function = "crate::domain::text::not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
+    pub description: String,
+    pub due_on: NaiveDate,
+    #[serde(default)]
+    pub met_on: Option<NaiveDate>,
+}
+
+/// Add a diligence obligation to an agreement.
+#[utoipa::path(
+    tag = "deals",
+    request_body = NewObligation,
+    params(("id" = i64, Path, description = "Agreement id")),
+    responses((status = 201, description = "Created", body = Obligation, headers(("ETag" = String))))
+)]
+#[post("/agreements/{id}/obligations")]
+pub async fn create_obligation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: ApiJson<NewObligation>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_writer()?;
+    let id = path.into_inner();
+    let input = body.into_inner();
+    input.validate()?;
+    if input.met_on.is_some_and(|d| d > today()) {
+        return Err(ApiError::field(
+            "met_on",
+            "range",
+            "cannot be in the future",
+        ));
+    }
+    let o = state
+        .db
+        .write(move |conn| {
+            repo::find_agreement(conn, id)?.ok_or_else(|| ApiError::not_found("agreement", id))?;
+            let row = repo::insert_obligation(
+                conn,
+                id,
+                input.description.trim(),
+                input.due_on,
+                input.met_on,
+                crate::db::now(),
+            )?;
+            let o = obligation_of(row, today());
+            audit(
+                conn,
+                &caller,
+                "create",
+                "obligation",
+                o.id,
+                None::<&()>,
+                Some(&o),
+            )?;
+            Ok(o)
+        })
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, o.version, &o))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObligationMet {
+    /// The date it was met, or null to reopen.
+    pub met_on: Option<NaiveDate>,
+}
+
+/// Record that an obligation was met (`If-Match` required).
+#[utoipa::path(
+    tag = "deals",
+    request_body = ObligationMet,
+    params(("id" = i64, Path, description = "Obligation id"), super::extract::IfMatchHeader),
+    responses((status = 200, description = "The obligation", body = Obligation, headers(("ETag" = String))))
+)]
+#[patch("/obligations/{id}")]
+pub async fn update_obligation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: ApiJson<ObligationMet>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_writer()?;
+    let id = path.into_inner();
+    let expected = super::extract::if_match(&req)?;
+    let input = body.into_inner();
+    if input.met_on.is_some_and(|d| d > today()) {
+        return Err(ApiError::field(
+            "met_on",
+            "range",
+            "cannot be in the future",
+        ));
+    }
+    let o = state
+        .db
+        .write(move |conn| {
+            let row = repo::find_obligation(conn, id)?
+                .ok_or_else(|| ApiError::not_found("obligation", id))?;
+            super::extract::check_version(&expected, row.version)?;
+            let before = obligation_of(row.clone(), today());
+            let updated =
+                repo::set_obligation_met(conn, id, row.version, input.met_on, crate::db::now())?
+                    .ok_or_else(|| {
+                        ApiError::PreconditionFailed("the obligation changed meanwhile".into())
+                    })?;
+            let after = obligation_of(updated, today());
+            audit(
+                conn,
+                &caller,
+                "update",
+                "obligation",
+                id,
+                Some(&before),
+                Some(&after),
+            )?;
+            Ok(after)
+        })
+        .await?;
+    Ok(with_etag(StatusCode::OK, o.version, &o))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ObligationQuery {
+    pub agreement_id: Option<i64>,
+    /// `overdue` lists only obligations past due and not met.
+    #[param(inline)]
+    pub status: Option<ObligationFilter>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ObligationFilter {
+    Open,
+    Overdue,
+}
+
+/// Obligations by due date; `status=overdue` is the overdue list across all agreements.
+#[utoipa::path(tag = "deals", params(ObligationQuery), responses((status = 200, description = "Obligations", body = Vec<Obligation>)))]
+#[get("/obligations")]
+pub async fn list_obligations(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    query: web::Query<ObligationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let today = today();
+    let rows = state
+        .db
+        .read(move |c| {
+            Ok(repo::obligations_list(
+                c,
+                q.agreement_id,
+                q.status.is_some(),
+            )?)
+        })
+        .await?;
+    let mut out: Vec<Obligation> = rows.into_iter().map(|r| obligation_of(r, today)).collect();
+    if matches!(q.status, Some(ObligationFilter::Overdue)) {
+        out.retain(|o| o.status == "overdue");
+    }
+    Ok(HttpResponse::Ok().json(out))
 }

@@ -4,8 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    agreement_ideas, agreements, distribution_policies, distributions, income, payout_lines,
-    people, royalty_statements,
+    agreement_ideas, agreements, distribution_policies, distributions, income, obligations,
+    payout_lines, people, royalty_statements,
 };
 use super::AnyConnection;
 
@@ -548,4 +548,89 @@ pub fn add_payment(
             royalty_statements::last_received_on.eq(Some(on)),
         ))
         .execute(conn)
+}
+
+// ---- obligations ----
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = obligations)]
+pub struct ObligationRow {
+    pub id: i64,
+    pub agreement_id: i64,
+    pub description: String,
+    pub due_on: NaiveDate,
+    pub met_on: Option<NaiveDate>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_obligation(
+    conn: &mut AnyConnection,
+    agreement: i64,
+    description: &str,
+    due_on: NaiveDate,
+    met_on: Option<NaiveDate>,
+    at: NaiveDateTime,
+) -> QueryResult<ObligationRow> {
+    diesel::insert_into(obligations::table)
+        .values((
+            obligations::agreement_id.eq(agreement),
+            obligations::description.eq(description),
+            obligations::due_on.eq(due_on),
+            obligations::met_on.eq(met_on),
+            obligations::version.eq(1),
+            obligations::created_at.eq(at),
+            obligations::updated_at.eq(at),
+        ))
+        .returning(obligations::all_columns)
+        .get_result(conn)
+}
+
+pub fn find_obligation(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<ObligationRow>> {
+    obligations::table
+        .find(id)
+        .select(ObligationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn set_obligation_met(
+    conn: &mut AnyConnection,
+    id: i64,
+    version: i64,
+    met_on: Option<NaiveDate>,
+    at: NaiveDateTime,
+) -> QueryResult<Option<ObligationRow>> {
+    diesel::update(
+        obligations::table
+            .filter(obligations::id.eq(id))
+            .filter(obligations::version.eq(version)),
+    )
+    .set((
+        obligations::met_on.eq(met_on),
+        obligations::version.eq(version + 1),
+        obligations::updated_at.eq(at),
+    ))
+    .returning(obligations::all_columns)
+    .get_result(conn)
+    .optional()
+}
+
+/// Obligations of one agreement, or all (optionally only those not met), by due date.
+pub fn obligations_list(
+    conn: &mut AnyConnection,
+    agreement: Option<i64>,
+    open_only: bool,
+) -> QueryResult<Vec<ObligationRow>> {
+    let mut q = obligations::table.into_boxed();
+    if let Some(a) = agreement {
+        q = q.filter(obligations::agreement_id.eq(a));
+    }
+    if open_only {
+        q = q.filter(obligations::met_on.is_null());
+    }
+    q.order((obligations::due_on, obligations::id))
+        .select(ObligationRow::as_select())
+        .load(conn)
 }

@@ -412,6 +412,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    obligations (id) {
+        id -> BigInt,
+        agreement_id -> BigInt,
+        description -> Text,
+        due_on -> Date,
+        met_on -> Nullable<Date>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(idea_tags -> ideas (idea_id));
 diesel::joinable!(idea_inventors -> ideas (idea_id));
@@ -431,6 +444,7 @@ diesel::joinable!(patent_costs -> patent_families (family_id));
 diesel::joinable!(deadline_marks -> patent_filings (filing_id));
 diesel::joinable!(agreement_ideas -> agreements (agreement_id));
 diesel::joinable!(royalty_statements -> agreements (agreement_id));
+diesel::joinable!(obligations -> agreements (agreement_id));
 diesel::joinable!(agreement_ideas -> ideas (idea_id));
 diesel::joinable!(income -> ideas (idea_id));
 diesel::joinable!(payout_lines -> distributions (distribution_id));
@@ -466,4 +480,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     distributions,
     payout_lines,
     royalty_statements,
+    obligations,
 );

@@ -368,3 +368,48 @@ fn compliance_lists_missing_statements_and_unpaid_royalties_largest_first() {
     );
     let _ = st;
 }
+
+#[test]
+fn overdue_diligence_obligations_are_listed_and_can_be_met() {
+    let app = TestApp::spawn();
+    let s = setup(&app);
+    let lic = licence(&app, &s);
+    app.post(
+        &format!("/api/v1/agreements/{lic}/transitions"),
+        &json!({"to": "active", "on": "2025-01-01"}),
+    );
+    let o = app.post(
+        &format!("/api/v1/agreements/{lic}/obligations"),
+        &json!({"description": "CE-marked product on the market", "due_on": "2026-01-01"}),
+    );
+    assert_eq!(o.status, 201, "{}", o.text);
+    let o = o.json();
+    assert_eq!(o["status"], "overdue");
+    app.post(
+        &format!("/api/v1/agreements/{lic}/obligations"),
+        &json!({"description": "Later", "due_on": "2099-01-01"}),
+    );
+    let overdue = app.get("/api/v1/obligations?status=overdue").json();
+    assert_eq!(overdue.as_array().unwrap().len(), 1);
+    let compliance = app.get("/api/v1/compliance").json();
+    assert!(compliance
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["issue"] == "obligation_overdue"));
+    let met = app.patch(
+        &format!("/api/v1/obligations/{}", o["id"]),
+        "\"1\"",
+        &json!({"met_on": "2026-02-01"}),
+    );
+    assert_eq!(met.status, 200, "{}", met.text);
+    assert_eq!(met.json()["status"], "met");
+    assert_eq!(
+        app.get("/api/v1/obligations?status=overdue")
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}

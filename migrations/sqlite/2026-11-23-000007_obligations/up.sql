@@ -1,0 +1,12 @@
+CREATE TABLE obligations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agreement_id BIGINT NOT NULL REFERENCES agreements(id),
+    description TEXT NOT NULL,
+    due_on DATE NOT NULL,
+    met_on DATE,
+    version BIGINT NOT NULL DEFAULT 1,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX obligations_agreement ON obligations(agreement_id);
+CREATE INDEX obligations_due ON obligations(met_on, due_on);
