@@ -178,6 +178,8 @@ pub struct Agreement {
     pub title: String,
     pub counterparty_id: i64,
     pub idea_ids: Vec<i64>,
+    /// The patent families it covers.
+    pub family_ids: Vec<i64>,
     pub status: AgreementStatus,
     pub signed_on: Option<NaiveDate>,
     pub effective_on: Option<NaiveDate>,
@@ -194,6 +196,7 @@ pub struct Agreement {
 
 fn agreement_of(conn: &mut AnyConnection, r: AgreementRow) -> Result<Agreement, ApiError> {
     let idea_ids = repo::ideas_of(conn, r.id)?;
+    let family_ids = repo::families_of(conn, r.id)?;
     let corrupt = |w: &str| ApiError::Internal(format!("agreement {} has an unknown {w}", r.id));
     Ok(Agreement {
         kind: AgreementKind::parse(&r.kind).ok_or_else(|| corrupt("kind"))?,
@@ -203,6 +206,7 @@ fn agreement_of(conn: &mut AnyConnection, r: AgreementRow) -> Result<Agreement, 
         title: r.title,
         counterparty_id: r.counterparty_id,
         idea_ids,
+        family_ids,
         signed_on: r.signed_on,
         effective_on: r.effective_on,
         expires_on: r.expires_on,
@@ -233,6 +237,11 @@ pub struct NewAgreement {
     #[validate(length(max = 100, message = "at most 100 ideas"))]
     #[schema(max_items = 100)]
     pub idea_ids: Vec<i64>,
+    /// The patent families it covers.
+    #[serde(default)]
+    #[validate(length(max = 100, message = "at most 100 families"))]
+    #[schema(max_items = 100)]
+    pub family_ids: Vec<i64>,
     #[serde(default)]
     pub expires_on: Option<NaiveDate>,
     #[serde(default)]
@@ -331,6 +340,18 @@ pub async fn create_agreement(
                 ));
             }
         }
+        let mut families = input.family_ids.clone();
+        families.sort();
+        families.dedup();
+        for (i, id) in families.iter().enumerate() {
+            if patents::find_family(conn, *id)?.is_none() {
+                errors.push(FieldError::new(
+                    format!("family_ids[{i}]"),
+                    "not_found",
+                    format!("patent family {id} does not exist"),
+                ));
+            }
+        }
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
@@ -353,6 +374,7 @@ pub async fn create_agreement(
             crate::db::now(),
         )?;
         repo::set_ideas(conn, row.id, &ids)?;
+        repo::set_families(conn, row.id, &families)?;
         let a = agreement_of(conn, row)?;
         audit(
             conn,
@@ -1718,7 +1740,8 @@ pub struct ComplianceItem {
     pub counterparty_id: i64,
     pub counterparty: String,
     pub agreement_id: i64,
-    /// `statement_missing`, `payment_overdue`, `milestone_overdue` or `obligation_overdue`.
+    /// `statement_missing`, `payment_overdue`, `below_minimum`, `milestone_overdue` or
+    /// `obligation_overdue`.
     pub issue: String,
     pub due_on: NaiveDate,
     /// What is at stake: the unpaid balance, the milestone amount, or for a missing statement
@@ -1835,6 +1858,28 @@ pub async fn compliance(
                                 s.id, s.period_start, s.period_end
                             ),
                         ));
+                    }
+                }
+                if let Some(min) = &a.terms.annual_minimum {
+                    // Completed years since signing whose statements add up to less than the minimum.
+                    use chrono::Datelike;
+                    let last_year = a.ended_on.unwrap_or(today).min(today).year() - 1;
+                    for year in signed.year()..=last_year {
+                        let due_in_year: i64 = statements
+                            .iter()
+                            .filter(|s| s.period_start.year() == year && s.currency == min.currency)
+                            .map(|s| s.due_minor)
+                            .sum();
+                        if due_in_year < min.amount_minor {
+                            let end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today);
+                            out.push(item(
+                                "below_minimum",
+                                end + chrono::TimeDelta::days(days),
+                                min.amount_minor - due_in_year,
+                                min.currency.clone(),
+                                format!("royalties due for {year} are below the annual minimum"),
+                            ));
+                        }
                     }
                 }
                 for o in repo::obligations_list(conn, Some(a.id), true)? {

@@ -4,8 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    agreement_ideas, agreements, distribution_policies, distributions, income, obligations,
-    payout_lines, people, royalty_statements,
+    agreement_families, agreement_ideas, agreements, distribution_policies, distributions, income,
+    obligations, payout_lines, people, royalty_statements,
 };
 use super::AnyConnection;
 
@@ -632,5 +632,29 @@ pub fn obligations_list(
     }
     q.order((obligations::due_on, obligations::id))
         .select(ObligationRow::as_select())
+        .load(conn)
+}
+
+pub fn set_families(conn: &mut AnyConnection, agreement: i64, families: &[i64]) -> QueryResult<()> {
+    diesel::delete(
+        agreement_families::table.filter(agreement_families::agreement_id.eq(agreement)),
+    )
+    .execute(conn)?;
+    for f in families {
+        diesel::insert_into(agreement_families::table)
+            .values((
+                agreement_families::agreement_id.eq(agreement),
+                agreement_families::family_id.eq(f),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn families_of(conn: &mut AnyConnection, agreement: i64) -> QueryResult<Vec<i64>> {
+    agreement_families::table
+        .filter(agreement_families::agreement_id.eq(agreement))
+        .order(agreement_families::family_id)
+        .select(agreement_families::family_id)
         .load(conn)
 }

@@ -425,6 +425,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    agreement_families (agreement_id, family_id) {
+        agreement_id -> BigInt,
+        family_id -> BigInt,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(idea_tags -> ideas (idea_id));
 diesel::joinable!(idea_inventors -> ideas (idea_id));
@@ -481,4 +488,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     payout_lines,
     royalty_statements,
     obligations,
+    agreement_families,
 );

@@ -234,6 +234,18 @@ fn signing_a_licence_commercialises_and_terminating_the_only_licence_reactivates
         )
         .problem(409);
     assert_eq!(p["allowed"], json!([]));
+    let fam = app
+        .post(
+            "/api/v1/patent-families",
+            &json!({"idea_id": s.idea, "title": "Clip"}),
+        )
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let opt = app.post("/api/v1/agreements", &json!({"kind": "option", "title": "Option", "counterparty_id": s.company, "idea_ids": [s.idea], "family_ids": [fam]}));
+    assert_eq!(opt.status, 201, "{}", opt.text);
+    assert_eq!(opt.json()["family_ids"], json!([fam]));
+    app.post("/api/v1/agreements", &json!({"kind": "option", "title": "Option", "counterparty_id": s.company, "idea_ids": [], "family_ids": [999]})).problem(422);
     let terms = app.get(&format!("/api/v1/agreements/{lic}")).json()["terms"].clone();
     assert_eq!(
         terms["annual_minimum"],
@@ -358,7 +370,10 @@ fn compliance_lists_missing_statements_and_unpaid_royalties_largest_first() {
         json!({"amount_minor": 20_000_000, "currency": "DKK"})
     );
     assert_eq!(unpaid["counterparty"], "MedTech A/S");
-    assert_eq!(items[0]["issue"], "payment_overdue", "largest amount first");
+    assert!(
+        !items.iter().any(|i| i["issue"] == "below_minimum"),
+        "2025's royalties exceed the minimum"
+    );
     assert_eq!(
         missing.len() as i64,
         items
@@ -411,5 +426,48 @@ fn overdue_diligence_obligations_are_listed_and_can_be_met() {
             .unwrap()
             .len(),
         0
+    );
+}
+
+#[test]
+fn a_year_below_the_annual_minimum_is_flagged_with_the_shortfall() {
+    let app = TestApp::spawn();
+    let s = setup(&app);
+    let lic = licence(&app, &s);
+    app.post(
+        &format!("/api/v1/agreements/{lic}/transitions"),
+        &json!({"to": "active", "on": "2024-01-01"}),
+    );
+    let r = app.post(&format!("/api/v1/agreements/{lic}/statements"), &json!({"period_start": "2024-01-01", "period_end": "2024-03-31", "net_sales": {"amount_minor": 1_000_000, "currency": "DKK"}}));
+    assert_eq!(r.json()["due"]["amount_minor"], 50_000);
+    let items = app.get("/api/v1/compliance").json();
+    let short: Vec<(String, i64)> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["issue"] == "below_minimum")
+        .map(|i| {
+            (
+                i["detail"].as_str().unwrap().to_string(),
+                i["amount_at_stake"]["amount_minor"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(short.len(), 2, "{short:?}");
+    assert!(short
+        .iter()
+        .any(|(d, a)| d.contains("2024") && *a == 4_950_000));
+    assert!(short
+        .iter()
+        .any(|(d, a)| d.contains("2025") && *a == 5_000_000));
+    let amounts: Vec<i64> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["amount_at_stake"]["amount_minor"].as_i64().unwrap())
+        .collect();
+    assert!(
+        amounts.windows(2).all(|w| w[0] >= w[1]),
+        "largest first: {amounts:?}"
     );
 }

@@ -1,1 +1,2 @@
+DROP TABLE agreement_families;
 DROP TABLE obligations;
