@@ -283,19 +283,7 @@ pub async fn list_agreements(
         .db
         .read(move |c| {
             let rows = repo::list_agreements(c, q.status.map(|s| s.as_str()), q.idea_id)?;
-            let total = rows.len() as i64;
-            let items = rows
-                .into_iter()
-                .skip(offset as usize)
-                .take(limit as usize)
-                .map(|r| agreement_of(c, r))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page {
-                items,
-                total,
-                limit,
-                offset,
-            })
+            Ok(Page::of(rows, limit, offset).try_map(|r| agreement_of(c, r))?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -780,19 +768,7 @@ pub async fn list_income(
     if let Some(k) = q.kind {
         rows.retain(|r| r.kind == k.as_str());
     }
-    let total = rows.len() as i64;
-    let items = rows
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .map(income_of)
-        .collect();
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        total,
-        limit,
-        offset,
-    }))
+    Ok(HttpResponse::Ok().json(Page::of(rows, limit, offset).map(income_of)))
 }
 
 // ---------------------------------------------------------------- policies
@@ -1246,19 +1222,7 @@ pub async fn list_distributions(
         .db
         .read(move |c| {
             let rows = repo::list_distributions(c, q.income_id)?;
-            let total = rows.len() as i64;
-            let items = rows
-                .into_iter()
-                .skip(offset as usize)
-                .take(limit as usize)
-                .map(|r| distribution_of(c, r))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page {
-                items,
-                total,
-                limit,
-                offset,
-            })
+            Ok(Page::of(rows, limit, offset).try_map(|r| distribution_of(c, r))?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))

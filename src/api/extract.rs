@@ -233,6 +233,49 @@ pub struct Page<T> {
     pub offset: i64,
 }
 
+impl<T> Page<T> {
+    /// One page of a list already filtered and ordered in memory.
+    pub fn of(all: Vec<T>, limit: i64, offset: i64) -> Page<T> {
+        let total = all.len() as i64;
+        let items = all
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        Page {
+            items,
+            total,
+            limit,
+            offset,
+        }
+    }
+
+    /// The same page with every item converted.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+
+    /// The same page with every item converted by a fallible function.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        let items = self
+            .items
+            .into_iter()
+            .map(f)
+            .collect::<Result<Vec<U>, E>>()?;
+        Ok(Page {
+            items,
+            total: self.total,
+            limit: self.limit,
+            offset: self.offset,
+        })
+    }
+}
+
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 

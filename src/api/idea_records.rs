@@ -507,22 +507,14 @@ pub async fn list_milestones(
         .db
         .read(move |c| Ok(repo::open_milestones(c, before)?))
         .await?;
-    let total = rows.len() as i64;
-    let items = rows
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .map(|(r, idea_title)| MilestoneItem {
-            milestone: Milestone::from_row(r, today),
-            idea_title,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        total,
-        limit,
-        offset,
-    }))
+    Ok(
+        HttpResponse::Ok().json(Page::of(rows, limit, offset).map(|(r, idea_title)| {
+            MilestoneItem {
+                milestone: Milestone::from_row(r, today),
+                idea_title,
+            }
+        })),
+    )
 }
 
 // ---------------------------------------------------------------- follow-ups
@@ -773,22 +765,12 @@ pub async fn list_follow_ups(
         .db
         .read(move |c| Ok(repo::open_follow_ups(c, before)?))
         .await?;
-    let total = rows.len() as i64;
-    let items = rows
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .map(|(r, idea_title)| FollowUpItem {
+    Ok(HttpResponse::Ok().json(
+        Page::of(rows, limit, offset).map(|(r, idea_title)| FollowUpItem {
             follow_up: FollowUp::from_row(r, today),
             idea_title,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        total,
-        limit,
-        offset,
-    }))
+        }),
+    ))
 }
 
 // ---------------------------------------------------------------- impacts

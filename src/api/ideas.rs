@@ -581,13 +581,8 @@ pub async fn list_ideas(
                     let position: std::collections::HashMap<i64, usize> =
                         ranked.iter().enumerate().map(|(i, id)| (*id, i)).collect();
                     rows.sort_by_key(|r| position.get(&r.id).copied().unwrap_or(usize::MAX));
-                    let total = rows.len() as i64;
-                    let rows: Vec<IdeaRow> = rows
-                        .into_iter()
-                        .skip(offset as usize)
-                        .take(limit as usize)
-                        .collect();
-                    (rows, total)
+                    let page = Page::of(rows, limit, offset);
+                    (page.items, page.total)
                 }
                 text => {
                     if let Some(text) = text {
@@ -1489,37 +1484,30 @@ pub async fn list_rights_decisions(
         .db
         .read(move |c| Ok(repo::open_rights_decisions(c, due_by, overdue_before)?))
         .await?;
-    let total = rows.len() as i64;
-    let items = rows
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .map(|r| {
-            let deadline = r
-                .rights_deadline
-                .unwrap_or_else(|| rights_deadline(r.received_on));
-            let statutory = rights_deadline(r.received_on);
-            let days_left = (deadline - today).num_days();
-            Ok(OpenRightsDecision {
-                idea_id: r.id,
-                kind: IdeaKind::parse(&r.kind).ok_or_else(|| corrupt("kind", r.id, &r.kind))?,
-                stage: Stage::parse(&r.stage).ok_or_else(|| corrupt("stage", r.id, &r.stage))?,
-                title: r.title,
-                received_on: r.received_on,
-                statutory_deadline: statutory,
-                deadline,
-                extended: deadline != statutory,
-                days_left,
-                overdue: days_left < 0,
-            })
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        total,
-        limit,
-        offset,
-    }))
+    Ok(
+        HttpResponse::Ok().json(Page::of(rows, limit, offset).try_map(
+            |r| -> Result<_, ApiError> {
+                let deadline = r
+                    .rights_deadline
+                    .unwrap_or_else(|| rights_deadline(r.received_on));
+                let statutory = rights_deadline(r.received_on);
+                let days_left = (deadline - today).num_days();
+                Ok(OpenRightsDecision {
+                    idea_id: r.id,
+                    kind: IdeaKind::parse(&r.kind).ok_or_else(|| corrupt("kind", r.id, &r.kind))?,
+                    stage: Stage::parse(&r.stage)
+                        .ok_or_else(|| corrupt("stage", r.id, &r.stage))?,
+                    title: r.title,
+                    received_on: r.received_on,
+                    statutory_deadline: statutory,
+                    deadline,
+                    extended: deadline != statutory,
+                    days_left,
+                    overdue: days_left < 0,
+                })
+            },
+        )?),
+    )
 }
 
 // ---------------------------------------------------------------- inventors and owners

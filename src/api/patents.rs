@@ -1217,18 +1217,7 @@ pub async fn list_deadlines(
         };
         items.retain(|i| i.status == want);
     }
-    let total = items.len() as i64;
-    let items = items
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect();
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        total,
-        limit,
-        offset,
-    }))
+    Ok(HttpResponse::Ok().json(Page::of(items, limit, offset)))
 }
 
 fn ics_escape(s: &str) -> String {
@@ -1594,19 +1583,7 @@ pub async fn list_costs(
         .db
         .read(move |c| Ok(repo::costs(c, q.idea_id, q.family_id, q.from, q.to)?))
         .await?;
-    let total = rows.len() as i64;
-    let items = rows
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .map(|(r, idea)| cost_of(r, idea))
-        .collect();
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        total,
-        limit,
-        offset,
-    }))
+    Ok(HttpResponse::Ok().json(Page::of(rows, limit, offset).map(|(r, idea)| cost_of(r, idea))))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
