@@ -283,7 +283,7 @@ pub async fn list_agreements(
         .db
         .read(move |c| {
             let rows = repo::list_agreements(c, q.status.map(|s| s.as_str()), q.idea_id)?;
-            Ok(Page::of(rows, limit, offset).try_map(|r| agreement_of(c, r))?)
+            Page::of(rows, limit, offset).try_map(|r| agreement_of(c, r))
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -1222,7 +1222,7 @@ pub async fn list_distributions(
         .db
         .read(move |c| {
             let rows = repo::list_distributions(c, q.income_id)?;
-            Ok(Page::of(rows, limit, offset).try_map(|r| distribution_of(c, r))?)
+            Page::of(rows, limit, offset).try_map(|r| distribution_of(c, r))
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))
