@@ -236,15 +236,37 @@ fn active_rules(conn: &mut AnyConnection) -> Result<Vec<Rule>, ApiError> {
         .collect()
 }
 
+/// What the warnings of any family depend on besides its own filings: loaded once a request.
+struct WarningContext {
+    rules: Vec<Rule>,
+    marks: Vec<MarkRow>,
+}
+
+impl WarningContext {
+    fn load(conn: &mut AnyConnection) -> Result<WarningContext, ApiError> {
+        Ok(WarningContext {
+            rules: active_rules(conn)?,
+            marks: repo::marks(conn)?,
+        })
+    }
+}
+
 fn family_of(conn: &mut AnyConnection, row: FamilyRow) -> Result<Family, ApiError> {
+    let ctx = WarningContext::load(conn)?;
+    family_with(conn, row, &ctx)
+}
+
+fn family_with(
+    conn: &mut AnyConnection,
+    row: FamilyRow,
+    ctx: &WarningContext,
+) -> Result<Family, ApiError> {
     let filings = repo::filings_of(conn, row.id)?
         .iter()
         .map(facts)
         .collect::<Result<Vec<_>, _>>()?;
     let disclosures = idea_records::disclosures_of(conn, &[row.idea_id])?;
-    let rules = active_rules(conn)?;
-    let marks = repo::marks(conn)?;
-    let warnings = patent_warnings(&filings, &disclosures, &rules, &marks, today());
+    let warnings = patent_warnings(&filings, &disclosures, &ctx.rules, &ctx.marks, today());
     Ok(Family {
         id: row.id,
         idea_id: row.idea_id,
@@ -336,9 +358,10 @@ pub async fn list_families(
         .db
         .read(move |c| {
             let (rows, total) = repo::list_families(c, q.idea_id, limit, offset)?;
+            let ctx = WarningContext::load(c)?;
             let items = rows
                 .into_iter()
-                .map(|r| family_of(c, r))
+                .map(|r| family_with(c, r, &ctx))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Page {
                 items,
