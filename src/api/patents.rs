@@ -1120,6 +1120,8 @@ pub struct DocketItem {
     pub filing_id: i64,
     pub jurisdiction: String,
     pub application_number: Option<String>,
+    /// Met by the filings themselves (e.g. the national phase was entered), mark or not.
+    pub met_by_filings: bool,
     /// The note of a done/waived mark.
     pub note: Option<String>,
 }
@@ -1168,6 +1170,7 @@ pub fn docket(
                 filing_id: r.id,
                 jurisdiction: r.jurisdiction.clone(),
                 application_number: r.application_number.clone(),
+                met_by_filings: d.satisfied,
                 note: mark.and_then(|m| m.note.clone()),
             });
         }
@@ -1355,12 +1358,10 @@ pub async fn mark_deadline(
     let item = state
         .db
         .write(move |conn| {
-            let exists = docket(conn, due_on, due_on, today)?
+            let mut item = docket(conn, due_on, due_on, today)?
                 .into_iter()
-                .any(|i| i.filing_id == filing_id && i.rule_key == rule_key && i.due_on == due_on);
-            if !exists {
-                return Err(ApiError::NotFound(format!("no deadline {filing_id}-{rule_key}-{due_on}")));
-            }
+                .find(|i| i.filing_id == filing_id && i.rule_key == rule_key && i.due_on == due_on)
+                .ok_or_else(|| ApiError::NotFound(format!("no deadline {filing_id}-{rule_key}-{due_on}")))?;
             let status = match input.status {
                 MarkStatus::Done => "done",
                 MarkStatus::Waived => "waived",
@@ -1380,10 +1381,12 @@ pub async fn mark_deadline(
             audit(conn, &caller, "mark_deadline", "patent_filing", filing_id, None::<&()>, Some(&serde_json::json!({
                 "rule_key": mark.rule_key, "due_on": mark.due_on, "status": mark.status, "note": mark.note
             })))?;
-            docket(conn, due_on, due_on, today)?
-                .into_iter()
-                .find(|i| i.filing_id == filing_id && i.rule_key == rule_key)
-                .ok_or_else(|| ApiError::internal("marked deadline vanished"))
+            item.status = match (item.met_by_filings, input.status) {
+                (true, _) | (false, MarkStatus::Done) => DeadlineStatus::Done,
+                (false, MarkStatus::Waived) => DeadlineStatus::Waived,
+            };
+            item.note = mark.note;
+            Ok(item)
         })
         .await?;
     Ok(HttpResponse::Ok().json(item))
