@@ -48,30 +48,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_obligations);
 }
 
-macro_rules! snake_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> String {
-                serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-            }
-
-            pub fn parse(s: &str) -> Option<$name> {
-                $name::ALL.iter().copied().find(|x| x.as_str() == s)
-            }
-        }
-    };
-}
-
-snake_enum! {
+crate::domain::text_enum! {
     /// Kinds of agreement.
-    AgreementKind { LicenceExclusive, LicenceNonExclusive, Option, Assignment, RightOfUse, Collaboration, SpinOut }
+    AgreementKind {
+        LicenceExclusive = "licence_exclusive",
+        LicenceNonExclusive = "licence_non_exclusive",
+        Option = "option",
+        Assignment = "assignment",
+        RightOfUse = "right_of_use",
+        Collaboration = "collaboration",
+        SpinOut = "spin_out",
+    }
 }
 
 impl AgreementKind {
@@ -84,20 +71,40 @@ impl AgreementKind {
     }
 }
 
-snake_enum! {
+crate::domain::text_enum! {
     /// Where an agreement stands.
-    AgreementStatus { Negotiating, Active, Terminated, Expired }
+    AgreementStatus {
+        Negotiating = "negotiating",
+        Active = "active",
+        Terminated = "terminated",
+        Expired = "expired",
+    }
 }
 
-snake_enum! {
+crate::domain::text_enum! {
     /// How often a licensee reports.
-    Reporting { Quarterly, HalfYearly, Yearly }
+    Reporting {
+        Quarterly = "quarterly",
+        HalfYearly = "half_yearly",
+        Yearly = "yearly",
+    }
 }
 
-snake_enum! {
+crate::domain::text_enum! {
     /// Types of income, so each standard's definition can be reported (AUTM licence income
     /// excludes patent-cost reimbursements).
-    IncomeKind { Upfront, Option, AnnualMinimum, RunningRoyalty, Milestone, Sublicence, Termination, Equity, PatentCostReimbursement, Other }
+    IncomeKind {
+        Upfront = "upfront",
+        Option = "option",
+        AnnualMinimum = "annual_minimum",
+        RunningRoyalty = "running_royalty",
+        Milestone = "milestone",
+        Sublicence = "sublicence",
+        Termination = "termination",
+        Equity = "equity",
+        PatentCostReimbursement = "patent_cost_reimbursement",
+        Other = "other",
+    }
 }
 
 /// A royalty tier on yearly net sales.
@@ -282,7 +289,8 @@ pub async fn list_agreements(
     let page = state
         .db
         .read(move |c| {
-            let rows = repo::list_agreements(c, q.status.map(|s| s.as_str()), q.idea_id)?;
+            let rows =
+                repo::list_agreements(c, q.status.map(|s| s.as_str().to_string()), q.idea_id)?;
             Page::of(rows, limit, offset).try_map(|r| agreement_of(c, r))
         })
         .await?;
@@ -346,10 +354,10 @@ pub async fn create_agreement(
         let row = repo::insert_agreement(
             conn,
             &repo::AgreementData {
-                kind: input.kind.as_str(),
+                kind: input.kind.as_str().to_string(),
                 title: input.title.trim().to_string(),
                 counterparty_id: input.counterparty_id,
-                status: AgreementStatus::Negotiating.as_str(),
+                status: AgreementStatus::Negotiating.as_str().to_string(),
                 signed_on: None,
                 effective_on: None,
                 expires_on: input.expires_on,
@@ -502,7 +510,7 @@ pub async fn create_agreement_transition(
                         before.status.as_str(),
                         input.to.as_str()
                     ),
-                    allowed: Some(allowed.iter().map(|s| s.as_str()).collect()),
+                    allowed: Some(allowed.iter().map(|s| s.as_str().to_string()).collect()),
                 });
             }
             if input.to == Terminated && input.reason.as_deref().is_none_or(|r| r.trim().is_empty())
@@ -514,7 +522,7 @@ pub async fn create_agreement_transition(
                 ));
             }
             let mut data = repo::AgreementData::from(&row);
-            data.status = input.to.as_str();
+            data.status = input.to.as_str().to_string();
             match input.to {
                 Active => {
                     data.signed_on = Some(on);
@@ -701,7 +709,7 @@ pub async fn create_income(
             &repo::NewIncome {
                 agreement_id: input.agreement_id,
                 idea_id,
-                kind: input.kind.as_str(),
+                kind: input.kind.as_str().to_string(),
                 received_on: input.received_on,
                 amount_minor: input.amount.amount_minor,
                 currency: input.amount.currency.clone(),
@@ -773,9 +781,12 @@ pub async fn list_income(
 
 // ---------------------------------------------------------------- policies
 
-snake_enum! {
+crate::domain::text_enum! {
     /// What is distributed: the gross amount, or the amount net of the idea's patent costs.
-    Basis { Gross, NetOfPatentCosts }
+    Basis {
+        Gross = "gross",
+        NetOfPatentCosts = "net_of_patent_costs",
+    }
 }
 
 /// A distribution policy: how income is split.
@@ -875,7 +886,7 @@ pub async fn create_policy(
                 conn,
                 &repo::NewPolicy {
                     name: input.name.trim().to_string(),
-                    basis: input.basis.as_str(),
+                    basis: input.basis.as_str().to_string(),
                     inventors_weight: input.inventors_weight,
                     department_weight: input.department_weight,
                     institution_weight: input.institution_weight,
@@ -1306,9 +1317,13 @@ pub async fn reverse_distribution(
     Ok(HttpResponse::Created().json(d))
 }
 
-snake_enum! {
+crate::domain::text_enum! {
     /// How to group the distribution report.
-    ReportGrouping { Inventor, Department, Year }
+    ReportGrouping {
+        Inventor = "inventor",
+        Department = "department",
+        Year = "year",
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -1657,7 +1672,7 @@ pub async fn pay_statement(
                 &repo::NewIncome {
                     agreement_id: Some(s.agreement_id),
                     idea_id: idea,
-                    kind: IncomeKind::RunningRoyalty.as_str(),
+                    kind: IncomeKind::RunningRoyalty.as_str().to_string(),
                     received_on: input.received_on,
                     amount_minor: input.amount.amount_minor,
                     currency: s.currency.clone(),

@@ -1,5 +1,32 @@
 //! Pure domain rules: no HTTP, no SQL. Unit-tested without a database.
 
+/// Defines an enum stored and sent as snake_case text, with `ALL`, `as_str` and `parse`.
+/// Each `$text` must be the variant's snake_case name, which is what serde and the OpenAPI
+/// schema use (unit tests check).
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
 pub mod checklist;
 pub mod dates;
 pub mod funnel;

@@ -8,32 +8,7 @@ use utoipa::ToSchema;
 
 use super::dates::{add_months, end_of_month};
 
-/// An enum stored and sent as snake_case text; `$text` must be the variant's snake_case name
-/// (a unit test checks), which is what serde and the OpenAPI schema use.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-text_enum! {
+super::text_enum! {
     /// What a filing is.
     FilingKind {
         Priority = "priority",
@@ -48,7 +23,7 @@ text_enum! {
     }
 }
 
-text_enum! {
+super::text_enum! {
     /// Where a filing stands.
     FilingStatus {
         Draft = "draft",
@@ -75,7 +50,7 @@ impl FilingStatus {
     }
 }
 
-text_enum! {
+super::text_enum! {
     /// The date a rule counts from.
     Trigger {
         EarliestPriority = "earliest_priority",
@@ -85,7 +60,7 @@ text_enum! {
     }
 }
 
-text_enum! {
+super::text_enum! {
     /// Unit of a rule's offset.
     OffsetUnit {
         Days = "days",
