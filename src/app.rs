@@ -163,6 +163,13 @@ fn ensure_problem<B: MessageBody + 'static>(
 pub fn run(listener: TcpListener, db: Db, workers: Option<usize>) -> std::io::Result<Server> {
     let spec = openapi();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
+    if std::env::var("INNOFOLIO_WEBHOOK_DELIVERY").as_deref() != Ok("off") {
+        // Runs on this runtime and stops with it.
+        actix_web::rt::spawn(crate::delivery::run(
+            db.clone(),
+            crate::delivery::Settings::from_env(),
+        ));
+    }
     let state = web::Data::new(AppState { db });
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()

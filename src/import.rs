@@ -718,6 +718,15 @@ pub fn import(
     db.write_blocking(|conn| {
         let summary = write_rows(conn, caller, &rows, dry_run)?;
         if !dry_run {
+            for id in &summary.idea_ids {
+                crate::api::events::emit(
+                    caller,
+                    "idea.created",
+                    "idea",
+                    *id,
+                    serde_json::json!({ "source": "import" }),
+                );
+            }
             crate::api::audit(
                 conn,
                 caller,

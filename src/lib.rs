@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod db;
+pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod import;

@@ -26,6 +26,9 @@ Updates and deletes need `If-Match` with the ETag last read; creates accept `Ide
         (name = "ideas", description = "Ideas and inventions: intake, funnel, inventors, owners, checklists, rights decisions, history"),
         (name = "patents", description = "Patent families, filings, deadline rules, the docket and patent costs"),
         (name = "deals", description = "Agreements, income, distribution policies and exact distributions to inventors"),
+        (name = "funding", description = "Funding applications and payments, industry collaboration requests"),
+        (name = "integration", description = "Upserts by external reference for grant systems and intake forms, the change feed, webhooks"),
+        (name = "exports", description = "CSV files of the lists, for spreadsheets"),
         (name = "audit", description = "Who changed what, when (admin)"),
         (name = "api-keys", description = "Key management (admin)"),
         (name = "operations", description = "Health, readiness and metrics (public)")

@@ -201,7 +201,10 @@ pub struct Agreement {
     pub updated_at: DateTime<Utc>,
 }
 
-fn agreement_of(conn: &mut AnyConnection, r: AgreementRow) -> Result<Agreement, ApiError> {
+pub(crate) fn agreement_of(
+    conn: &mut AnyConnection,
+    r: AgreementRow,
+) -> Result<Agreement, ApiError> {
     let idea_ids = repo::ideas_of(conn, r.id)?;
     let family_ids = repo::families_of(conn, r.id)?;
     let corrupt = |w: &str| ApiError::Internal(format!("agreement {} has an unknown {w}", r.id));
@@ -463,6 +466,18 @@ fn move_idea(
             ..Default::default()
         },
     )?;
+    super::events::emit(
+        caller,
+        "idea.stage_changed",
+        "idea",
+        idea_id,
+        serde_json::json!({
+            "stage": row.stage,
+            "outcome": outcome,
+            "previous_outcome": row.outcome,
+            "version": row.version + 1,
+        }),
+    );
     Ok(())
 }
 
@@ -594,7 +609,7 @@ pub struct Income {
     pub created_at: DateTime<Utc>,
 }
 
-fn income_of(r: IncomeRow) -> Income {
+pub(crate) fn income_of(r: IncomeRow) -> Income {
     Income {
         kind: IncomeKind::parse(&r.kind).unwrap_or(IncomeKind::Other),
         id: r.id,

@@ -264,11 +264,15 @@ impl Idea {
     }
 }
 
-fn load(conn: &mut AnyConnection, id: i64) -> Result<IdeaRow, ApiError> {
+pub(crate) fn load(conn: &mut AnyConnection, id: i64) -> Result<IdeaRow, ApiError> {
     repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))
 }
 
-fn idea_of(conn: &mut AnyConnection, row: IdeaRow, role: Role) -> Result<Idea, ApiError> {
+pub(crate) fn idea_of(
+    conn: &mut AnyConnection,
+    row: IdeaRow,
+    role: Role,
+) -> Result<Idea, ApiError> {
     let tags = repo::tags_of(conn, &[row.id])?
         .remove(&row.id)
         .unwrap_or_default();
@@ -384,7 +388,7 @@ pub struct IdeaPatch {
     pub confidential: Option<Option<bool>>,
 }
 
-fn check_received_on(date: NaiveDate) -> Result<(), ApiError> {
+pub(crate) fn check_received_on(date: NaiveDate) -> Result<(), ApiError> {
     let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
     if date > today() || date < earliest {
         return Err(ApiError::field(
@@ -530,6 +534,89 @@ pub enum IdeaSortParam {
     IdDesc,
 }
 
+/// One page of the idea list for `q`, as `role` may see it (also used by the CSV export).
+pub(crate) fn ideas_page(
+    conn: &mut AnyConnection,
+    q: &IdeaQuery,
+    role: Role,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<Idea>, ApiError> {
+    // Filters combine with AND: an outcome with active=true matches nothing.
+    let outcome = match (q.outcome, q.active) {
+        (Some(_), Some(true)) => OutcomeFilter::Nothing,
+        (Some(o), _) => OutcomeFilter::Is(o.as_str().to_string()),
+        (None, Some(true)) => OutcomeFilter::Active,
+        (None, Some(false)) => OutcomeFilter::Left,
+        (None, None) => OutcomeFilter::Any,
+    };
+    let mut filter = IdeaFilter {
+        stage: q.stage.map(|s| s.as_str().to_string()),
+        outcome,
+        kind: q.kind.map(|k| k.as_str().to_string()),
+        innovation_type: q.innovation_type.map(|t| t.as_str().to_string()),
+        organisation_id: q.organisation_id,
+        project_manager_id: q.project_manager_id,
+        tag: text_filter(q.tag.clone()),
+        received_from: q.received_from,
+        received_to: q.received_to,
+        ids: None,
+    };
+    let text = text_filter(q.q.clone());
+    let sort = q.sort;
+    let (rows, total) = match text {
+        Some(text) if sort.is_none() => {
+            // Rank by relevance: the search gives the order, the filters narrow it.
+            let ranked = repo::search_ids(conn, &text, 10_000)?;
+            filter.ids = Some(ranked.clone());
+            let mut rows = repo::all_matching(conn, &filter)?;
+            let position: std::collections::HashMap<i64, usize> =
+                ranked.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            rows.sort_by_key(|r| position.get(&r.id).copied().unwrap_or(usize::MAX));
+            let page = Page::of(rows, limit, offset);
+            (page.items, page.total)
+        }
+        text => {
+            if let Some(text) = text {
+                filter.ids = Some(repo::search_ids(conn, &text, 10_000)?);
+            }
+            let order = match sort.unwrap_or(IdeaSortParam::ReceivedOnDesc) {
+                IdeaSortParam::ReceivedOn => IdeaSort::ReceivedOn,
+                IdeaSortParam::ReceivedOnDesc => IdeaSort::ReceivedOnDesc,
+                IdeaSortParam::Title => IdeaSort::Title,
+                IdeaSortParam::TitleDesc => IdeaSort::TitleDesc,
+                IdeaSortParam::Id => IdeaSort::Id,
+                IdeaSortParam::IdDesc => IdeaSort::IdDesc,
+            };
+            repo::list(conn, &filter, order, limit, offset)?
+        }
+    };
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut tags = repo::tags_of(conn, &ids)?;
+    let disclosures = crate::db::idea_records::disclosures_of(conn, &ids)?;
+    let priorities = idea_priority(conn, &ids)?;
+    let today = today();
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let t = tags.remove(&r.id).unwrap_or_default();
+            let d: Vec<DisclosureRow> = disclosures
+                .iter()
+                .filter(|d| d.idea_id == r.id)
+                .cloned()
+                .collect();
+            let p = priorities.get(&r.id).copied();
+            Idea::build(r, t, &d, p, today, role)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page {
+        items,
+        total,
+        limit,
+        offset,
+    })
+}
+
 /// List and search ideas.
 #[utoipa::path(
     tag = "ideas",
@@ -546,84 +633,10 @@ pub async fn list_ideas(
     let (limit, offset) = paging(q.limit, q.offset)?;
     check_query_text("q", &q.q, 200)?;
     check_query_text("tag", &q.tag, 50)?;
-    // Filters combine with AND: an outcome with active=true matches nothing.
-    let outcome = match (q.outcome, q.active) {
-        (Some(_), Some(true)) => OutcomeFilter::Nothing,
-        (Some(o), _) => OutcomeFilter::Is(o.as_str().to_string()),
-        (None, Some(true)) => OutcomeFilter::Active,
-        (None, Some(false)) => OutcomeFilter::Left,
-        (None, None) => OutcomeFilter::Any,
-    };
-    let mut filter = IdeaFilter {
-        stage: q.stage.map(|s| s.as_str().to_string()),
-        outcome,
-        kind: q.kind.map(|k| k.as_str().to_string()),
-        innovation_type: q.innovation_type.map(|t| t.as_str().to_string()),
-        organisation_id: q.organisation_id,
-        project_manager_id: q.project_manager_id,
-        tag: text_filter(q.tag),
-        received_from: q.received_from,
-        received_to: q.received_to,
-        ids: None,
-    };
-    let text = text_filter(q.q);
-    let sort = q.sort;
     let role = caller.role;
     let page = state
         .db
-        .read(move |conn| {
-            let (rows, total) = match text {
-                Some(text) if sort.is_none() => {
-                    // Rank by relevance: the search gives the order, the filters narrow it.
-                    let ranked = repo::search_ids(conn, &text, 10_000)?;
-                    filter.ids = Some(ranked.clone());
-                    let mut rows = repo::all_matching(conn, &filter)?;
-                    let position: std::collections::HashMap<i64, usize> =
-                        ranked.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-                    rows.sort_by_key(|r| position.get(&r.id).copied().unwrap_or(usize::MAX));
-                    let page = Page::of(rows, limit, offset);
-                    (page.items, page.total)
-                }
-                text => {
-                    if let Some(text) = text {
-                        filter.ids = Some(repo::search_ids(conn, &text, 10_000)?);
-                    }
-                    let order = match sort.unwrap_or(IdeaSortParam::ReceivedOnDesc) {
-                        IdeaSortParam::ReceivedOn => IdeaSort::ReceivedOn,
-                        IdeaSortParam::ReceivedOnDesc => IdeaSort::ReceivedOnDesc,
-                        IdeaSortParam::Title => IdeaSort::Title,
-                        IdeaSortParam::TitleDesc => IdeaSort::TitleDesc,
-                        IdeaSortParam::Id => IdeaSort::Id,
-                        IdeaSortParam::IdDesc => IdeaSort::IdDesc,
-                    };
-                    repo::list(conn, &filter, order, limit, offset)?
-                }
-            };
-            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let mut tags = repo::tags_of(conn, &ids)?;
-            let disclosures = crate::db::idea_records::disclosures_of(conn, &ids)?;
-            let priorities = idea_priority(conn, &ids)?;
-            let today = today();
-            let items = rows
-                .into_iter()
-                .map(|r| {
-                    let t = tags.remove(&r.id).unwrap_or_default();
-                    let d: Vec<DisclosureRow> = disclosures
-                        .iter()
-                        .filter(|d| d.idea_id == r.id)
-                        .cloned()
-                        .collect();
-                    let p = priorities.get(&r.id).copied();
-                    Idea::build(r, t, &d, p, today, role)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page {
-                items,
-                total,
-                limit,
-                offset,
-            })
-        })
+        .read(move |conn| ideas_page(conn, &q, role, limit, offset))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -648,18 +661,7 @@ pub async fn create_idea(
     check_received_on(input.received_on)?;
     let actor = caller.clone();
     create_idempotent(&state.db, &caller, &req, &body.raw, move |conn| {
-        check_idea_references(conn, &input)?;
-        let row = insert_idea(conn, &actor, &input)?;
-        let idea = idea_of(conn, row, actor.role)?;
-        audit(
-            conn,
-            &actor,
-            "create",
-            ENTITY,
-            idea.id,
-            None::<&()>,
-            Some(&idea),
-        )?;
+        let idea = create_idea_in(conn, &actor, &input)?;
         Ok(Created {
             location: format!("/api/v1/ideas/{}", idea.id),
             version: idea.version,
@@ -764,44 +766,85 @@ pub async fn update_idea(
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
-            next.validate()?;
-            check_received_on(next.received_on)?;
-            check_version(&expected, row.version)?;
-            check_idea_references(conn, &next)?;
-            let mut data = IdeaData::from(&row);
-            data.title = next.title.trim().to_string();
-            data.description = next.description.clone();
-            data.need = next.need.clone();
-            data.kind = next.kind.as_str().to_string();
-            data.innovation_type = itype.as_str().to_string();
-            data.received_on = next.received_on;
-            data.source_organisation_id = next.source_organisation_id;
-            data.project_manager_id = next.project_manager_id;
-            data.confidential = next.confidential;
-            // The statutory deadline follows the receipt date and kind unless an extension was agreed.
-            let extended = !repo::extensions(conn, id)?.is_empty();
-            if !next.kind.is_invention() {
-                data.rights_deadline = None;
-            } else if !extended || row.rights_deadline.is_none() {
-                data.rights_deadline = Some(rights_deadline(next.received_on));
-            }
-            let updated = repo::update(conn, id, row.version, &data, crate::db::now())?
-                .ok_or_else(|| ApiError::PreconditionFailed("the idea changed meanwhile".into()))?;
-            repo::set_tags(conn, id, &normalise_tags(&next.tags))?;
-            let after = idea_of(conn, updated, caller.role)?;
-            audit(
-                conn,
-                &caller,
-                "update",
-                ENTITY,
-                id,
-                Some(&before),
-                Some(&after),
-            )?;
-            Ok(after)
+            save_idea(conn, &caller, row, &before, &next, Some(&expected))
         })
         .await?;
     Ok(with_etag(StatusCode::OK, idea.version, &idea))
+}
+
+/// Registers an idea (references checked here) with its audit record.
+pub(crate) fn create_idea_in(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    input: &NewIdea,
+) -> Result<Idea, ApiError> {
+    check_idea_references(conn, input)?;
+    let row = insert_idea(conn, caller, input)?;
+    let idea = idea_of(conn, row, caller.role)?;
+    audit(
+        conn,
+        caller,
+        "create",
+        ENTITY,
+        idea.id,
+        None::<&()>,
+        Some(&idea),
+    )?;
+    Ok(idea)
+}
+
+/// Writes a whole set of client fields over an idea (checked here), with its audit record;
+/// `expected` is the `If-Match` to honour, if any.
+pub(crate) fn save_idea(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    row: IdeaRow,
+    before: &Idea,
+    next: &NewIdea,
+    expected: Option<&str>,
+) -> Result<Idea, ApiError> {
+    let id = row.id;
+    next.validate()?;
+    check_received_on(next.received_on)?;
+    if let Some(expected) = expected {
+        check_version(expected, row.version)?;
+    }
+    check_idea_references(conn, next)?;
+    let mut data = IdeaData::from(&row);
+    data.title = next.title.trim().to_string();
+    data.description = next.description.clone();
+    data.need = next.need.clone();
+    data.kind = next.kind.as_str().to_string();
+    data.innovation_type = next
+        .innovation_type
+        .unwrap_or(before.innovation_type)
+        .as_str()
+        .to_string();
+    data.received_on = next.received_on;
+    data.source_organisation_id = next.source_organisation_id;
+    data.project_manager_id = next.project_manager_id;
+    data.confidential = next.confidential;
+    // The statutory deadline follows the receipt date and kind unless an extension was agreed.
+    let extended = !repo::extensions(conn, id)?.is_empty();
+    if !next.kind.is_invention() {
+        data.rights_deadline = None;
+    } else if !extended || row.rights_deadline.is_none() {
+        data.rights_deadline = Some(rights_deadline(next.received_on));
+    }
+    let updated = repo::update(conn, id, row.version, &data, crate::db::now())?
+        .ok_or_else(|| ApiError::PreconditionFailed("the idea changed meanwhile".into()))?;
+    repo::set_tags(conn, id, &normalise_tags(&next.tags))?;
+    let after = idea_of(conn, updated, caller.role)?;
+    audit(
+        conn,
+        caller,
+        "update",
+        ENTITY,
+        id,
+        Some(&before),
+        Some(&after),
+    )?;
+    Ok(after)
 }
 
 /// Delete an idea registered by mistake, with everything recorded on it (`If-Match` required).
@@ -826,6 +869,16 @@ pub async fn delete_idea(
             let row = load(conn, id)?;
             check_version(&expected, row.version)?;
             let before = idea_of(conn, row.clone(), caller.role)?;
+            let funding = crate::db::funding::idea_references(conn, id)?;
+            if funding > 0 {
+                return Err(ApiError::Conflict {
+                    slug: "still-referenced",
+                    detail: format!(
+                        "idea {id} is still referenced by {funding} funding applications"
+                    ),
+                    allowed: None,
+                });
+            }
             if repo::delete(conn, id, row.version)? == 0 {
                 return Err(ApiError::PreconditionFailed(
                     "the idea changed meanwhile".into(),

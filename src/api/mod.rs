@@ -4,14 +4,19 @@
 pub mod api_keys;
 pub mod audit;
 pub mod deals;
+pub mod events;
+pub mod exports;
 pub mod extract;
+pub mod funding;
 pub mod health;
 pub mod idea_records;
 pub mod ideas;
 pub mod imports;
+pub mod integrations;
 pub mod organisations;
 pub mod patents;
 pub mod people;
+pub mod webhooks;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
@@ -36,6 +41,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(imports::configure)
         .configure(patents::configure)
         .configure(deals::configure)
+        .configure(funding::configure)
+        .configure(integrations::configure)
+        .configure(events::configure)
+        .configure(webhooks::configure)
+        .configure(exports::configure)
         .configure(audit::configure)
         .configure(api_keys::configure);
 }
@@ -51,13 +61,23 @@ pub fn audit<B: Serialize, A: Serialize>(
     after: Option<&A>,
 ) -> Result<(), ApiError> {
     let before = before
-        .map(serde_json::to_string)
+        .map(serde_json::to_value)
         .transpose()
         .map_err(ApiError::internal)?;
     let after = after
-        .map(serde_json::to_string)
+        .map(serde_json::to_value)
         .transpose()
         .map_err(ApiError::internal)?;
+    events::from_audit(
+        caller,
+        action,
+        entity,
+        entity_id,
+        before.as_ref(),
+        after.as_ref(),
+    );
+    let before = before.map(|v| v.to_string());
+    let after = after.map(|v| v.to_string());
     db::audit::insert(
         conn,
         &db::audit::NewAuditRow {

@@ -8,6 +8,8 @@
 pub mod api_keys;
 pub mod audit;
 pub mod deals;
+pub mod events;
+pub mod funding;
 pub mod idea_records;
 pub mod ideas;
 pub mod idempotency;
@@ -15,6 +17,7 @@ pub mod organisations;
 pub mod patents;
 pub mod people;
 pub mod schema;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -255,7 +258,14 @@ impl Db {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
-        conn.transaction::<T, ApiError, _>(|c| f(c))
+        events::discard();
+        let result = conn.transaction::<T, ApiError, _>(|c| {
+            let out = f(c)?;
+            events::flush(c, now())?;
+            Ok(out)
+        });
+        events::discard();
+        result
     }
 
     /// True when the database answers a trivial query.

@@ -457,6 +457,133 @@ diesel::joinable!(income -> ideas (idea_id));
 diesel::joinable!(payout_lines -> distributions (distribution_id));
 diesel::joinable!(payout_lines -> people (person_id));
 diesel::joinable!(distributions -> income (income_id));
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        occurred_at -> Timestamp,
+        event_type -> Text,
+        entity -> Text,
+        entity_id -> BigInt,
+        data_json -> Text,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    funding_applications (id) {
+        id -> BigInt,
+        title -> Text,
+        funder_id -> BigInt,
+        programme -> Text,
+        programme_kind -> Text,
+        idea_id -> Nullable<BigInt>,
+        currency -> Text,
+        amount_applied_minor -> BigInt,
+        own_cofinancing_minor -> Nullable<BigInt>,
+        grant_rate_bp -> Nullable<BigInt>,
+        amount_awarded_minor -> Nullable<BigInt>,
+        status -> Text,
+        submitted_on -> Nullable<Date>,
+        decided_on -> Nullable<Date>,
+        withdrawn_on -> Nullable<Date>,
+        project_start -> Nullable<Date>,
+        project_end -> Nullable<Date>,
+        funder_reference -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    funding_payments (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        received_on -> Date,
+        amount_minor -> BigInt,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    collaboration_requests (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        department_id -> Nullable<BigInt>,
+        received_on -> Date,
+        topic -> Text,
+        description -> Nullable<Text>,
+        status -> Text,
+        agreement_id -> Nullable<BigInt>,
+        closed_on -> Nullable<Date>,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    integration_refs (id) {
+        id -> BigInt,
+        system -> Text,
+        resource -> Text,
+        external_ref -> Text,
+        entity_id -> BigInt,
+        source_updated_at -> Timestamp,
+        payload_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Text,
+        secret -> Text,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event_seq -> BigInt,
+        status -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status_code -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempted_at -> Timestamp,
+        duration_ms -> BigInt,
+        status_code -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> events (event_seq));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(funding_payments -> funding_applications (application_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     organisations,
@@ -489,4 +616,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     royalty_statements,
     obligations,
     agreement_families,
+    events,
+    funding_applications,
+    funding_payments,
+    collaboration_requests,
+    integration_refs,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
 );
