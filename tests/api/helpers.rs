@@ -128,6 +128,12 @@ pub struct TestApp {
 }
 
 fn start(db_url: &str) -> (String, ServerHandle) {
+    // Webhook retries on a test's time scale (the defaults are seconds to an hour).
+    static PACE: std::sync::Once = std::sync::Once::new();
+    PACE.call_once(|| {
+        std::env::set_var("INNOFOLIO_WEBHOOK_POLL_MS", "50");
+        std::env::set_var("INNOFOLIO_WEBHOOK_RETRY_BASE_MS", "200");
+    });
     let db = Db::connect(db_url).expect("connect");
     db.migrate().expect("migrate");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

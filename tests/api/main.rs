@@ -9,6 +9,7 @@ mod helpers;
 mod idea_records;
 mod ideas;
 mod imports;
+mod integration;
 mod openapi;
 mod organisations;
 mod patents;
