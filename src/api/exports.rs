@@ -251,6 +251,7 @@ pub async fn export_ideas(
     options: web::Query<CsvOptions>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    super::extract::paging(q.limit, q.offset)?;
     super::extract::check_query_text("q", &q.q, 200)?;
     super::extract::check_query_text("tag", &q.tag, 50)?;
     let role = caller.role;
@@ -344,6 +345,8 @@ pub async fn export_agreements(
     options: web::Query<CsvOptions>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    // Paging parameters are checked like the list's, then ignored: the file holds every match.
+    super::extract::paging(q.limit, q.offset)?;
     let records = state
         .db
         .read(move |c| {
@@ -377,6 +380,7 @@ pub async fn export_income(
     options: web::Query<CsvOptions>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    super::extract::paging(q.limit, q.offset)?;
     let mut rows = state
         .db
         .read(move |c| {
@@ -412,6 +416,8 @@ pub async fn export_funding(
     options: web::Query<CsvOptions>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    // Paging parameters are checked like the list's, then ignored: the file holds every match.
+    super::extract::paging(q.limit, q.offset)?;
     let records = state
         .db
         .read(move |conn| {
