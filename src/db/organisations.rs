@@ -169,10 +169,13 @@ pub fn references(conn: &mut AnyConnection, id: i64) -> QueryResult<Vec<(&'stati
         .count()
         .get_result(conn)?;
     let ideas = super::ideas::organisation_references(conn, id)?;
+    let (funding, collaborations) = super::funding::organisation_references(conn, id)?;
     Ok([
         ("child organisations", children),
         ("people", persons),
         ("ideas", ideas),
+        ("funding applications", funding),
+        ("collaboration requests", collaborations),
     ]
     .into_iter()
     .filter(|(_, n)| *n > 0)

@@ -117,6 +117,17 @@ fn a_funding_application_goes_from_draft_to_awarded_and_is_paid() {
         &json!({"received_on": "2026-07-01", "amount": {"amount_minor": 5, "currency": "DKK"}}),
     )
     .problem(409);
+    // The funder cannot be deleted while applications name it.
+    let org = format!("/api/v1/organisations/{f}");
+    let tag = app.get(&org).header("etag").unwrap().to_string();
+    let p = app.delete(&org, &tag).problem(409);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("2 funding applications"),
+        "{p}"
+    );
 }
 
 #[test]
