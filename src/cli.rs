@@ -44,6 +44,15 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportKind,
     },
+    /// Fill an empty database with a realistic synthetic portfolio (deterministic per seed).
+    DemoData {
+        /// Number of ideas; everything else scales with it (100000 = a national portfolio
+        /// with about 1,000,000 income and statement lines).
+        #[arg(long, default_value_t = 2000)]
+        scale: u64,
+        #[arg(long, default_value_t = 20261123)]
+        seed: u64,
+    },
     /// Create an API key; the key is printed alone on the last line of stdout.
     CreateApiKey {
         /// admin, staff, management or integration
@@ -131,6 +140,20 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             println!("store it now: it is shown only once");
             println!("{key}");
+            Ok(())
+        }
+        Command::DemoData { scale, seed } => {
+            let db = Db::connect(&cli.database_url)?;
+            db.migrate()?;
+            let started = std::time::Instant::now();
+            let summary = crate::demo::generate(&db, scale, seed, chrono::Utc::now().date_naive())?;
+            for (table, n) in &summary.counts {
+                println!("{table:>24}: {n}");
+            }
+            println!(
+                "demo portfolio of {scale} ideas written in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Import {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod db;
 pub mod delivery;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod import;

@@ -28,6 +28,8 @@ Updates and deletes need `If-Match` with the ETag last read; creates accept `Ide
         (name = "deals", description = "Agreements, income, distribution policies and exact distributions to inventors"),
         (name = "funding", description = "Funding applications and payments, industry collaboration requests"),
         (name = "integration", description = "Upserts by external reference for grant systems and intake forms, the change feed, webhooks"),
+        (name = "kpis", description = "KPIs computed from the data, the funnel report, result contracts and scorecards"),
+        (name = "reports", description = "The annual report for management: HTML with charts, XLSX, CSV"),
         (name = "exports", description = "CSV files of the lists, for spreadsheets"),
         (name = "audit", description = "Who changed what, when (admin)"),
         (name = "api-keys", description = "Key management (admin)"),

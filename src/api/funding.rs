@@ -769,6 +769,7 @@ pub async fn update_application(
                 .ok_or_else(|| ApiError::not_found(APPLICATION, id))?;
             let before = application_of(conn, row)?;
             let next = patch.apply(&before)?;
+            next.validate()?;
             check_version(&expected, before.version)?;
             let data = check_application(conn, &next, Some(before.status), "")?;
             change_application(conn, &caller, &before, &data)
@@ -1344,6 +1345,7 @@ pub async fn update_collaboration(
                 .ok_or_else(|| ApiError::not_found(COLLABORATION, id))?;
             let before = collaboration_of(conn, row)?;
             let next = patch.apply(&before)?;
+            next.validate()?;
             check_version(&expected, before.version)?;
             let data = check_collaboration(conn, &next, Some(before.status))?;
             let row =

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod contracts;
 pub mod deals;
 pub mod events;
 pub mod exports;
@@ -13,9 +14,11 @@ pub mod idea_records;
 pub mod ideas;
 pub mod imports;
 pub mod integrations;
+pub mod kpis;
 pub mod organisations;
 pub mod patents;
 pub mod people;
+pub mod reports;
 pub mod webhooks;
 
 use actix_web::http::{header, StatusCode};
@@ -46,6 +49,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(events::configure)
         .configure(webhooks::configure)
         .configure(exports::configure)
+        .configure(kpis::configure)
+        .configure(contracts::configure)
+        .configure(reports::configure)
         .configure(audit::configure)
         .configure(api_keys::configure);
 }

@@ -7,12 +7,14 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod contracts;
 pub mod deals;
 pub mod events;
 pub mod funding;
 pub mod idea_records;
 pub mod ideas;
 pub mod idempotency;
+pub mod kpis;
 pub mod organisations;
 pub mod patents;
 pub mod people;

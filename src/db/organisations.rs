@@ -213,3 +213,10 @@ pub fn all_names(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String)>> {
         .select((organisations::id, organisations::name))
         .load(conn)
 }
+
+/// (id, parent id) of every organisation, for walking the tree.
+pub fn all_parents(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, Option<i64>)>> {
+    organisations::table
+        .select((organisations::id, organisations::parent_id))
+        .load(conn)
+}

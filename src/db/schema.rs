@@ -584,6 +584,34 @@ diesel::joinable!(webhook_deliveries -> events (event_seq));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(funding_payments -> funding_applications (application_id));
+diesel::table! {
+    result_contracts (id) {
+        id -> BigInt,
+        title -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        status -> Text,
+        organisation_id -> Nullable<BigInt>,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contract_targets (id) {
+        id -> BigInt,
+        contract_id -> BigInt,
+        position -> BigInt,
+        kpi_key -> Text,
+        target_value -> Double,
+        direction -> Text,
+        at_risk_threshold -> Nullable<Double>,
+    }
+}
+
+diesel::joinable!(contract_targets -> result_contracts (contract_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     organisations,
@@ -624,4 +652,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_attempts,
+    result_contracts,
+    contract_targets,
 );

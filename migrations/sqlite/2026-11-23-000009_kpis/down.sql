@@ -1,0 +1,16 @@
+DROP INDEX kpi_collaborations_closed;
+DROP INDEX kpi_funding_decided;
+DROP INDEX kpi_funding_submitted;
+DROP INDEX kpi_impacts_recorded;
+DROP INDEX kpi_distributions_created;
+DROP INDEX kpi_income_received;
+DROP INDEX kpi_agreements_signed;
+DROP INDEX kpi_costs_incurred;
+DROP INDEX kpi_filings_granted;
+DROP INDEX kpi_filings_filed;
+DROP INDEX kpi_idea_events_idea;
+DROP INDEX kpi_idea_events_period;
+DROP INDEX kpi_ideas_decided;
+DROP INDEX kpi_ideas_received;
+DROP TABLE contract_targets;
+DROP TABLE result_contracts;
