@@ -184,7 +184,7 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
     let received = rows(
         conn,
         &format!(
-            "SELECT kind AS k, COUNT(*) AS a, 0 AS b FROM ideas i WHERE {}{} GROUP BY kind",
+            "SELECT kind AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM ideas i WHERE {}{} GROUP BY kind",
             s.between("i.received_on"),
             s.ideas("i.id")
         ),
@@ -240,7 +240,7 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
     let outcomes = rows(
         conn,
         &format!(
-            "SELECT e.to_outcome AS k, COUNT(DISTINCT e.idea_id) AS a, 0 AS b FROM idea_events e \
+            "SELECT e.to_outcome AS k, COUNT(DISTINCT e.idea_id) AS a, CAST(0 AS BIGINT) AS b FROM idea_events e \
              WHERE {} AND e.to_outcome IS NOT NULL \
              AND (e.from_outcome IS NULL OR e.from_outcome <> e.to_outcome){} GROUP BY e.to_outcome",
             s.between("e.occurred_on"),
@@ -333,7 +333,7 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
     let (received_by_end, _) = pair(
         conn,
         &format!(
-            "SELECT '' AS k, COUNT(*) AS a, 0 AS b FROM ideas i WHERE i.received_on <= {}{}",
+            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM ideas i WHERE i.received_on <= {}{}",
             lit(s.to),
             s.ideas("i.id")
         ),
@@ -341,7 +341,7 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
     let (left_by_end, _) = pair(
         conn,
         &format!(
-            "SELECT '' AS k, COUNT(*) AS a, 0 AS b FROM idea_events e \
+            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM idea_events e \
              WHERE e.occurred_on <= {to} AND e.to_outcome IS NOT NULL{scope} \
              AND NOT EXISTS (SELECT 1 FROM idea_events e2 WHERE e2.idea_id = e.idea_id \
                AND e2.occurred_on <= {to} AND e2.to_stage IS NOT NULL \
@@ -391,7 +391,7 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
     let (granted, _) = pair(
         conn,
         &format!(
-            "SELECT '' AS k, COUNT(*) AS a, 0 AS b FROM patent_filings f WHERE {}{}",
+            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM patent_filings f WHERE {}{}",
             s.between("f.grant_date"),
             families("f.family_id")
         ),
@@ -426,7 +426,7 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
     let signed = rows(
         conn,
         &format!(
-            "SELECT a.kind AS k, COUNT(*) AS a, 0 AS b FROM agreements a WHERE {}{} GROUP BY a.kind",
+            "SELECT a.kind AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM agreements a WHERE {}{} GROUP BY a.kind",
             s.between("a.signed_on"),
             agreements_scope
         ),
@@ -582,7 +582,7 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
     let (requests, _) = pair(
         conn,
         &format!(
-            "SELECT '' AS k, COUNT(*) AS a, 0 AS b FROM collaboration_requests c WHERE {}{dept}",
+            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM collaboration_requests c WHERE {}{dept}",
             s.between("c.received_on")
         ),
     )?;
@@ -590,7 +590,7 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
     let (converted, _) = pair(
         conn,
         &format!(
-            "SELECT '' AS k, COUNT(*) AS a, 0 AS b FROM collaboration_requests c \
+            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM collaboration_requests c \
              WHERE {} AND c.status = 'agreement_signed'{dept}",
             s.between("c.closed_on")
         ),
@@ -615,7 +615,7 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
     let (impacts_n, _) = pair(
         conn,
         &format!(
-            "SELECT '' AS k, COUNT(*) AS a, 0 AS b FROM impacts m WHERE {}{}",
+            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM impacts m WHERE {}{}",
             s.between("m.recorded_on"),
             s.ideas("m.idea_id")
         ),
@@ -686,7 +686,7 @@ pub fn reached(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
     let out = rows(
         conn,
         &format!(
-            "SELECT e.to_stage AS k, COUNT(DISTINCT e.idea_id) AS a, 0 AS b FROM idea_events e \
+            "SELECT e.to_stage AS k, COUNT(DISTINCT e.idea_id) AS a, CAST(0 AS BIGINT) AS b FROM idea_events e \
              JOIN ideas i ON i.id = e.idea_id WHERE {}{} AND e.to_stage IS NOT NULL GROUP BY e.to_stage",
             s.between("i.received_on"),
             s.ideas("i.id")
@@ -719,7 +719,7 @@ pub fn money_by_year(
         let (income, _) = pair(
             conn,
             &format!(
-                "SELECT '' AS k, {} AS a, 0 AS b FROM income x WHERE {} AND x.currency = {}",
+                "SELECT '' AS k, {} AS a, CAST(0 AS BIGINT) AS b FROM income x WHERE {} AND x.currency = {}",
                 sum("x.amount_minor"),
                 s.between("x.received_on"),
                 s.currency()
@@ -728,7 +728,7 @@ pub fn money_by_year(
         let (costs, _) = pair(
             conn,
             &format!(
-                "SELECT '' AS k, {} AS a, 0 AS b FROM patent_costs c WHERE {} AND c.currency = {}",
+                "SELECT '' AS k, {} AS a, CAST(0 AS BIGINT) AS b FROM patent_costs c WHERE {} AND c.currency = {}",
                 sum("c.amount_minor"),
                 s.between("c.incurred_on"),
                 s.currency()

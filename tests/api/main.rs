@@ -10,6 +10,7 @@ mod idea_records;
 mod ideas;
 mod imports;
 mod integration;
+mod kpis;
 mod openapi;
 mod organisations;
 mod patents;
