@@ -779,16 +779,16 @@ fn fill(conn: &mut AnyConnection, n: u64, seed: u64, today: NaiveDate) -> Result
             ),
             (
                 "licence_income",
-                (n as f64 * 40_000.0).round(),
+                (n as f64 * 1_500_000.0).round(),
                 "at_least",
-                n as f64 * 35_000.0,
+                n as f64 * 1_300_000.0,
             ),
-            ("pre_screening_rejection_share", 60.0, "at_most", 70.0),
+            ("pre_screening_rejection_share", 30.0, "at_most", 35.0),
             (
                 "funding_awarded",
-                (n as f64 * 20_000.0).round(),
+                (n as f64 * 100_000.0).round(),
                 "at_least",
-                n as f64 * 15_000.0,
+                n as f64 * 80_000.0,
             ),
             (
                 "collaboration_requests_converted",

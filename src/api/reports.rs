@@ -206,22 +206,13 @@ fn funnel_svg(reached: &[(String, i64)]) -> Result<String, ApiError> {
             )
             .margin(10)
             .x_label_area_size(25)
-            .y_label_area_size(130)
+            .y_label_area_size(10)
             .build_cartesian_2d(0f64..max * 1.1, 0f64..n)
             .map_err(chart_err)?;
-        let labels: Vec<String> = reached.iter().map(|(s, _)| s.replace('_', " ")).collect();
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(reached.len())
-            .y_label_formatter(&|y| {
-                let i = (n - y - 0.5).round();
-                if (y - y.floor() - 0.5).abs() < 0.01 && i >= 0.0 && (i as usize) < labels.len() {
-                    labels[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .disable_y_axis()
             .x_label_formatter(&|x| format!("{x:.0}"))
             .draw()
             .map_err(chart_err)?;
@@ -231,6 +222,16 @@ fn funnel_svg(reached: &[(String, i64)]) -> Result<String, ApiError> {
                 Rectangle::new(
                     [(0.0, top - 0.8), (*v as f64, top)],
                     RGBColor(31, 119, 180).filled(),
+                )
+            }))
+            .map_err(chart_err)?;
+        chart
+            .draw_series(reached.iter().enumerate().map(|(i, (stage, v))| {
+                let top = n - i as f64 - 0.1;
+                Text::new(
+                    format!("{}: {v}", stage.replace('_', " ")),
+                    (*v as f64 + max * 0.01, top - 0.3),
+                    ("sans-serif", 13).into_font(),
                 )
             }))
             .map_err(chart_err)?;
@@ -319,7 +320,7 @@ fn html(r: &Annual) -> Result<String, ApiError> {
 h1{{margin-bottom:0}}h2{{border-bottom:2px solid #2f6fb0;padding-bottom:.2em;margin-top:2em}}\
 table{{border-collapse:collapse;width:100%;font-size:.9em}}th,td{{border:1px solid #ccc;padding:.3em .5em;text-align:right}}\
 th:first-child,td:first-child{{text-align:left}}thead th{{background:#eef3f8}}tr.total td{{font-weight:bold;background:#f6f6f6}}\
-.status{{color:#fff;border-radius:.3em;padding:.1em .5em;font-weight:bold;white-space:nowrap}}.chart{{margin:1em 0}}\
+.status{{color:#fff;border-radius:.3em;padding:.1em .5em;font-weight:bold;white-space:nowrap}}.chart{{margin:1em 0}}#funnel-table{{font-size:.72em}}\
 @media print{{body{{margin:0;max-width:none}}h2{{break-after:avoid}}table,.chart{{break-inside:avoid}}}}</style></head><body>\
 <h1>Innovation unit — annual report {year}</h1><p>Computed by Innofolio from the portfolio data on {} for 1 January – 31 December {year}. \
 Money in DKK. Definitions: <code>GET /api/v1/kpis</code>.</p>",

@@ -2,6 +2,7 @@
 //! when `TEST_DATABASE_URL` is set.
 
 mod auth;
+mod browser;
 mod cli;
 mod conventions;
 mod deals;
