@@ -42,7 +42,7 @@ measure() { # $1 label, $2 url, $3 key
   curl -fsS -o /dev/null -H "Authorization: Bearer $3" "$2"
   for _ in $(seq 1 "$RUNS"); do
     curl -fsS -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $3" "$2"
-  done | stats | sed "s/^/  $1: /"
+  done | stats | sed "s|^|  $1: |"
 }
 
 run_backend() { # $1 label, $2 DATABASE_URL, $3 port

@@ -574,6 +574,7 @@ pub fn scorecard_of(
     } else {
         ((as_of - c.period_start).num_days() + 1) as f64 / total as f64
     };
+    let keys: Vec<String> = c.targets.iter().map(|t| t.kpi_key.clone()).collect();
     let current = values(
         conn,
         &Scope {
@@ -582,6 +583,7 @@ pub fn scorecard_of(
             organisations: organisations.clone(),
             currency: "DKK".into(),
         },
+        Some(&keys),
     )?;
     let (ps, pe) = previous_period(c.period_start, c.period_end);
     let previous = values(
@@ -592,6 +594,7 @@ pub fn scorecard_of(
             organisations,
             currency: "DKK".into(),
         },
+        Some(&keys),
     )?;
     let mut lines = Vec::new();
     for t in &c.targets {

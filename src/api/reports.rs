@@ -66,8 +66,8 @@ fn load(conn: &mut AnyConnection, year: i32) -> Result<Annual, ApiError> {
         })
     };
     let this = scope(year)?;
-    let kpis = values(conn, &this)?;
-    let previous = values(conn, &scope(year - 1)?)?;
+    let kpis = values(conn, &this, None)?;
+    let previous = values(conn, &scope(year - 1)?, None)?;
     let funnel = funnel_of(conn, &this)?;
     let got = reached(conn, &this)?;
     let reached = STAGES

@@ -67,17 +67,30 @@ struct Num {
 }
 
 fn rows(conn: &mut AnyConnection, sql: &str) -> QueryResult<Vec<Row3>> {
-    match conn {
+    let started = std::time::Instant::now();
+    let out = match conn {
         AnyConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
         AnyConnection::Postgresql(c) => diesel::sql_query(sql).load(c),
-    }
+    };
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        sql,
+        "kpi query"
+    );
+    out
 }
 
 fn nums(conn: &mut AnyConnection, sql: &str) -> QueryResult<Vec<Option<i64>>> {
+    let started = std::time::Instant::now();
     let out: Vec<Num> = match conn {
         AnyConnection::Sqlite(c) => diesel::sql_query(sql).load(c)?,
         AnyConnection::Postgresql(c) => diesel::sql_query(sql).load(c)?,
     };
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        sql,
+        "kpi query"
+    );
     Ok(out.into_iter().map(|n| n.v).collect())
 }
 
@@ -174,188 +187,24 @@ pub const STAGES: [&str; 5] = [
 ];
 
 /// Every KPI for the scope, by key.
-pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<String, Figure>> {
-    let mut out = BTreeMap::new();
-    let mut put = |k: &str, f: Figure| {
-        out.insert(k.to_string(), f);
+/// `wanted` limits the work to the groups of queries these KPI keys need (a scorecard asks for
+/// its targets only); `None` computes every KPI.
+pub fn compute(
+    conn: &mut AnyConnection,
+    s: &Scope,
+    wanted: Option<&[String]>,
+) -> QueryResult<BTreeMap<String, Figure>> {
+    let want = |keys: &[&str]| {
+        wanted.is_none_or(|w| {
+            w.iter().any(|k| {
+                keys.iter()
+                    .any(|p| k == p || (p.ends_with('*') && k.starts_with(p.trim_end_matches('*'))))
+            })
+        })
     };
-
-    // Intake by kind.
-    let received = rows(
-        conn,
-        &format!(
-            "SELECT kind AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM ideas i WHERE {}{} GROUP BY kind",
-            s.between("i.received_on"),
-            s.ideas("i.id")
-        ),
-    )?;
-    let by_kind = |k: &str| received.iter().find(|r| r.k == k).map_or(0, |r| r.a);
-    let all: i64 = received.iter().map(|r| r.a).sum();
-    put("ideas_received", Figure::Count(all));
-    for kind in ["idea_problem", "clinical_invention", "research_invention"] {
-        put(
-            &format!("ideas_received_{kind}"),
-            Figure::Count(by_kind(kind)),
-        );
-    }
-    put(
-        "inventions_received",
-        Figure::Count(by_kind("clinical_invention") + by_kind("research_invention")),
-    );
-
-    // Rights decisions: on time, and how long they took.
-    let today = chrono::Utc::now().date_naive();
-    let (due, on_time) = pair(
-        conn,
-        &format!(
-            "SELECT '' AS k, COUNT(*) AS a, {} AS b FROM ideas i WHERE {}{} \
-             AND (i.rights_decided_on IS NOT NULL OR i.rights_deadline < {})",
-            sum("CASE WHEN i.rights_decided_on IS NOT NULL AND i.rights_decided_on <= i.rights_deadline THEN 1 ELSE 0 END"),
-            s.between("i.rights_deadline"),
-            s.ideas("i.id"),
-            lit(today)
-        ),
-    )?;
-    put(
-        "rights_decisions_on_time_share",
-        Figure::Share {
-            numerator: on_time,
-            denominator: due,
-        },
-    );
-    let d = days(conn, "i.rights_decided_on", "i.received_on");
-    put(
-        "median_days_to_rights_decision",
-        median(
-            conn,
-            &format!(
-                "SELECT {d} AS v FROM ideas i WHERE {}{}",
-                s.between("i.rights_decided_on"),
-                s.ideas("i.id")
-            ),
-        )?,
-    );
-
-    // Outcomes reached in the period.
-    let outcomes = rows(
-        conn,
-        &format!(
-            "SELECT e.to_outcome AS k, COUNT(DISTINCT e.idea_id) AS a, CAST(0 AS BIGINT) AS b FROM idea_events e \
-             WHERE {} AND e.to_outcome IS NOT NULL \
-             AND (e.from_outcome IS NULL OR e.from_outcome <> e.to_outcome){} GROUP BY e.to_outcome",
-            s.between("e.occurred_on"),
-            s.ideas("e.idea_id")
-        ),
-    )?;
-    let outcome = |k: &str| outcomes.iter().find(|r| r.k == k).map_or(0, |r| r.a);
-    for (key, o) in [
-        ("passed_on_internal", "passed_on_internal"),
-        ("passed_on_external", "passed_on_external"),
-        ("commercialised_solutions", "commercialised"),
-        ("implemented_solutions", "implemented"),
-        ("ideas_closed", "closed"),
-        ("rights_returned", "rights_returned"),
-    ] {
-        put(key, Figure::Count(outcome(o)));
-    }
-
-    // Leaving each stage: where to, and after how long.
-    let next_stage = STAGES
-        .windows(2)
-        .map(|w| format!("(e.from_stage = '{}' AND e.to_stage = '{}')", w[0], w[1]))
-        .collect::<Vec<_>>()
-        .join(" OR ");
+    let mut out = BTreeMap::new();
     let exit = "e.event = 'transition' AND e.from_outcome IS NULL \
                 AND (e.to_outcome IS NOT NULL OR e.to_stage <> e.from_stage)";
-    let exits = rows(
-        conn,
-        &format!(
-            "SELECT e.from_stage AS k, COUNT(*) AS a, {} AS b FROM idea_events e \
-             WHERE {} AND {exit}{} GROUP BY e.from_stage",
-            sum(&format!(
-                "CASE WHEN e.to_outcome IS NULL AND ({next_stage}) THEN 1 ELSE 0 END"
-            )),
-            s.between("e.occurred_on"),
-            s.ideas("e.idea_id")
-        ),
-    )?;
-    let (left_pre, closed_pre) = pair(
-        conn,
-        &format!(
-            "SELECT '' AS k, COUNT(*) AS a, {} AS b FROM idea_events e \
-             WHERE {} AND {exit} AND e.from_stage = 'pre_screening'{}",
-            sum("CASE WHEN e.to_outcome = 'closed' THEN 1 ELSE 0 END"),
-            s.between("e.occurred_on"),
-            s.ideas("e.idea_id")
-        ),
-    )?;
-    put(
-        "pre_screening_rejection_share",
-        Figure::Share {
-            numerator: closed_pre,
-            denominator: left_pre,
-        },
-    );
-    for stage in &STAGES[..4] {
-        let (n, fwd) = exits
-            .iter()
-            .find(|r| r.k == *stage)
-            .map_or((0, 0), |r| (r.a, r.b));
-        put(
-            &format!("conversion_from_{stage}"),
-            Figure::Share {
-                numerator: fwd,
-                denominator: n,
-            },
-        );
-    }
-    for stage in &STAGES[..4] {
-        let entered = "(SELECT MAX(e2.occurred_on) FROM idea_events e2 WHERE e2.idea_id = e.idea_id \
-             AND e2.id < e.id AND e2.to_stage = e.from_stage AND e2.to_outcome IS NULL \
-             AND (e2.from_stage IS NULL OR e2.from_stage <> e.from_stage OR e2.from_outcome IS NOT NULL))";
-        let d = days(conn, "e.occurred_on", entered);
-        put(
-            &format!("median_days_in_{stage}"),
-            median(
-                conn,
-                &format!(
-                    "SELECT {d} AS v FROM idea_events e WHERE {} AND {exit} \
-                     AND e.from_stage = '{stage}'{}",
-                    s.between("e.occurred_on"),
-                    s.ideas("e.idea_id")
-                ),
-            )?,
-        );
-    }
-
-    // The active portfolio at the end of the period: received by then, and whose last
-    // funnel event by then left it in a stage (no outcome).
-    let (received_by_end, _) = pair(
-        conn,
-        &format!(
-            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM ideas i WHERE i.received_on <= {}{}",
-            lit(s.to),
-            s.ideas("i.id")
-        ),
-    )?;
-    let (left_by_end, _) = pair(
-        conn,
-        &format!(
-            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM idea_events e \
-             WHERE e.occurred_on <= {to} AND e.to_outcome IS NOT NULL{scope} \
-             AND NOT EXISTS (SELECT 1 FROM idea_events e2 WHERE e2.idea_id = e.idea_id \
-               AND e2.occurred_on <= {to} AND e2.to_stage IS NOT NULL \
-               AND (e2.occurred_on > e.occurred_on OR (e2.occurred_on = e.occurred_on AND e2.id > e.id)))",
-            to = lit(s.to),
-            scope = s.ideas("e.idea_id")
-        ),
-    )?;
-    put(
-        "active_portfolio",
-        Figure::Count((received_by_end - left_by_end).max(0)),
-    );
-
-    // Patents.
     let families = |col: &str| match &s.organisations {
         None => String::new(),
         Some(_) => format!(
@@ -363,41 +212,257 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
             s.ideas("idea_id")
         ),
     };
-    let filings = rows(
-        conn,
-        &format!(
-            "SELECT f.kind AS k, COUNT(*) AS a, {} AS b FROM patent_filings f WHERE {}{} GROUP BY f.kind",
-            sum("CASE WHEN f.parent_id IS NOT NULL THEN 1 ELSE 0 END"),
-            s.between("f.filing_date"),
-            families("f.family_id")
-        ),
-    )?;
-    let filed = |k: &str| filings.iter().find(|r| r.k == k).map_or(0, |r| r.a);
-    put(
+    let mut put = |k: &str, f: Figure| {
+        out.insert(k.to_string(), f);
+    };
+
+    if want(&["ideas_received*", "inventions_received"]) {
+        // Intake by kind.
+        let received = rows(
+            conn,
+            &format!(
+                "SELECT kind AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM ideas i WHERE {}{} GROUP BY kind",
+                s.between("i.received_on"),
+                s.ideas("i.id")
+            ),
+        )?;
+        let by_kind = |k: &str| received.iter().find(|r| r.k == k).map_or(0, |r| r.a);
+        let all: i64 = received.iter().map(|r| r.a).sum();
+        put("ideas_received", Figure::Count(all));
+        for kind in ["idea_problem", "clinical_invention", "research_invention"] {
+            put(
+                &format!("ideas_received_{kind}"),
+                Figure::Count(by_kind(kind)),
+            );
+        }
+        put(
+            "inventions_received",
+            Figure::Count(by_kind("clinical_invention") + by_kind("research_invention")),
+        );
+    }
+    if want(&[
+        "rights_decisions_on_time_share",
+        "median_days_to_rights_decision",
+    ]) {
+        // Rights decisions: on time, and how long they took.
+        let today = chrono::Utc::now().date_naive();
+        let (due, on_time) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, COUNT(*) AS a, {} AS b FROM ideas i WHERE {}{} \
+                 AND (i.rights_decided_on IS NOT NULL OR i.rights_deadline < {})",
+                sum("CASE WHEN i.rights_decided_on IS NOT NULL AND i.rights_decided_on <= i.rights_deadline THEN 1 ELSE 0 END"),
+                s.between("i.rights_deadline"),
+                s.ideas("i.id"),
+                lit(today)
+            ),
+        )?;
+        put(
+            "rights_decisions_on_time_share",
+            Figure::Share {
+                numerator: on_time,
+                denominator: due,
+            },
+        );
+        let d = days(conn, "i.rights_decided_on", "i.received_on");
+        put(
+            "median_days_to_rights_decision",
+            median(
+                conn,
+                &format!(
+                    "SELECT {d} AS v FROM ideas i WHERE {}{}",
+                    s.between("i.rights_decided_on"),
+                    s.ideas("i.id")
+                ),
+            )?,
+        );
+    }
+    if want(&[
+        "passed_on_*",
+        "commercialised_solutions",
+        "implemented_solutions",
+        "ideas_closed",
+        "rights_returned",
+    ]) {
+        // Outcomes reached in the period.
+        let outcomes = rows(
+            conn,
+            &format!(
+                "SELECT e.to_outcome AS k, COUNT(DISTINCT e.idea_id) AS a, CAST(0 AS BIGINT) AS b FROM idea_events e \
+                 WHERE {} AND e.to_outcome IS NOT NULL \
+                 AND (e.from_outcome IS NULL OR e.from_outcome <> e.to_outcome){} GROUP BY e.to_outcome",
+                s.between("e.occurred_on"),
+                s.ideas("e.idea_id")
+            ),
+        )?;
+        let outcome = |k: &str| outcomes.iter().find(|r| r.k == k).map_or(0, |r| r.a);
+        for (key, o) in [
+            ("passed_on_internal", "passed_on_internal"),
+            ("passed_on_external", "passed_on_external"),
+            ("commercialised_solutions", "commercialised"),
+            ("implemented_solutions", "implemented"),
+            ("ideas_closed", "closed"),
+            ("rights_returned", "rights_returned"),
+        ] {
+            put(key, Figure::Count(outcome(o)));
+        }
+    }
+    if want(&["pre_screening_rejection_share", "conversion_from_*"]) {
+        // Leaving each stage: where to, and after how long.
+        let next_stage = STAGES
+            .windows(2)
+            .map(|w| format!("(e.from_stage = '{}' AND e.to_stage = '{}')", w[0], w[1]))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let exits = rows(
+            conn,
+            &format!(
+                "SELECT e.from_stage AS k, COUNT(*) AS a, {} AS b FROM idea_events e \
+                 WHERE {} AND {exit}{} GROUP BY e.from_stage",
+                sum(&format!(
+                    "CASE WHEN e.to_outcome IS NULL AND ({next_stage}) THEN 1 ELSE 0 END"
+                )),
+                s.between("e.occurred_on"),
+                s.ideas("e.idea_id")
+            ),
+        )?;
+        let (left_pre, closed_pre) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, COUNT(*) AS a, {} AS b FROM idea_events e \
+                 WHERE {} AND {exit} AND e.from_stage = 'pre_screening'{}",
+                sum("CASE WHEN e.to_outcome = 'closed' THEN 1 ELSE 0 END"),
+                s.between("e.occurred_on"),
+                s.ideas("e.idea_id")
+            ),
+        )?;
+        put(
+            "pre_screening_rejection_share",
+            Figure::Share {
+                numerator: closed_pre,
+                denominator: left_pre,
+            },
+        );
+        for stage in &STAGES[..4] {
+            let (n, fwd) = exits
+                .iter()
+                .find(|r| r.k == *stage)
+                .map_or((0, 0), |r| (r.a, r.b));
+            put(
+                &format!("conversion_from_{stage}"),
+                Figure::Share {
+                    numerator: fwd,
+                    denominator: n,
+                },
+            );
+        }
+    }
+    if want(&["median_days_in_*"]) {
+        // Median days in each stage, over the exits in the period: one windowed query picks the
+        // middle value(s) per stage.
+        let entered = "(SELECT MAX(e2.occurred_on) FROM idea_events e2 WHERE e2.idea_id = e.idea_id \
+             AND e2.id < e.id AND e2.to_stage = e.from_stage AND e2.to_outcome IS NULL \
+             AND (e2.from_stage IS NULL OR e2.from_stage <> e.from_stage OR e2.from_outcome IS NOT NULL))";
+        let d = days(conn, "left_on", "entered_on");
+        let middles = rows(
+            conn,
+            &format!(
+                "WITH x AS MATERIALIZED (SELECT e.from_stage AS s, e.occurred_on AS left_on, \
+                   {entered} AS entered_on FROM idea_events e WHERE {} AND {exit}{}), \
+                 z AS (SELECT s, {d} AS d FROM x WHERE entered_on IS NOT NULL) \
+                 SELECT s AS k, d AS a, n AS b FROM (SELECT s, d, \
+                   ROW_NUMBER() OVER (PARTITION BY s ORDER BY d) AS r, COUNT(*) OVER (PARTITION BY s) AS n \
+                   FROM z) y WHERE r = (n + 1) / 2 OR r = (n + 2) / 2",
+                s.between("e.occurred_on"),
+                s.ideas("e.idea_id")
+            ),
+        )?;
+        for stage in &STAGES[..4] {
+            let vals: Vec<&Row3> = middles.iter().filter(|r| r.k == *stage).collect();
+            let count = vals.first().map_or(0, |r| r.b);
+            let median = (!vals.is_empty())
+                .then(|| vals.iter().map(|r| r.a as f64).sum::<f64>() / vals.len() as f64);
+            put(
+                &format!("median_days_in_{stage}"),
+                Figure::Median { median, count },
+            );
+        }
+    }
+    if want(&["active_portfolio"]) {
+        // The active portfolio at the end of the period, from aggregates only: ideas received
+        // by then, minus those out of the portfolio then. Out now, minus the moves since then:
+        // a move from no outcome to an outcome takes an idea out, the reverse brings it back.
+        let to = lit(s.to);
+        let (received_by_end, out_now) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, COUNT(*) AS a, {} AS b FROM ideas i WHERE i.received_on <= {to}{}",
+                sum("CASE WHEN i.outcome IS NOT NULL THEN 1 ELSE 0 END"),
+                s.ideas("i.id")
+            ),
+        )?;
+        let (went_out, came_back) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, {} AS a, {} AS b FROM idea_events e CROSS JOIN ideas i \
+                 WHERE i.id = e.idea_id AND e.occurred_on > {to} AND i.received_on <= {to} \
+                 AND ((e.from_outcome IS NULL AND e.to_outcome IS NOT NULL) \
+                   OR (e.from_outcome IS NOT NULL AND e.to_outcome IS NULL AND e.to_stage IS NOT NULL)){}",
+                sum("CASE WHEN e.to_outcome IS NOT NULL THEN 1 ELSE 0 END"),
+                sum("CASE WHEN e.to_outcome IS NULL THEN 1 ELSE 0 END"),
+                s.ideas("e.idea_id")
+            ),
+        )?;
+        let out_then = out_now - went_out + came_back;
+        put(
+            "active_portfolio",
+            Figure::Count((received_by_end - out_then).max(0)),
+        );
+    }
+    if want(&[
         "priority_applications",
-        Figure::Count(filed("priority") + filed("provisional")),
-    );
-    put("pct_applications", Figure::Count(filed("pct")));
-    put(
+        "pct_applications",
         "national_phase_entries",
-        Figure::Count(
-            filed("national_phase")
-                + filings
-                    .iter()
-                    .find(|r| r.k == "regional")
-                    .map_or(0, |r| r.b),
-        ),
-    );
-    let (granted, _) = pair(
-        conn,
-        &format!(
-            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM patent_filings f WHERE {}{}",
-            s.between("f.grant_date"),
-            families("f.family_id")
-        ),
-    )?;
-    put("patents_granted", Figure::Count(granted));
-    let (costs, cost_rows) = pair(
+        "patents_granted",
+    ]) {
+        // Patents.
+        let filings = rows(
+            conn,
+            &format!(
+                "SELECT f.kind AS k, COUNT(*) AS a, {} AS b FROM patent_filings f WHERE {}{} GROUP BY f.kind",
+                sum("CASE WHEN f.parent_id IS NOT NULL THEN 1 ELSE 0 END"),
+                s.between("f.filing_date"),
+                families("f.family_id")
+            ),
+        )?;
+        let filed = |k: &str| filings.iter().find(|r| r.k == k).map_or(0, |r| r.a);
+        put(
+            "priority_applications",
+            Figure::Count(filed("priority") + filed("provisional")),
+        );
+        put("pct_applications", Figure::Count(filed("pct")));
+        put(
+            "national_phase_entries",
+            Figure::Count(
+                filed("national_phase")
+                    + filings
+                        .iter()
+                        .find(|r| r.k == "regional")
+                        .map_or(0, |r| r.b),
+            ),
+        );
+        let (granted, _) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM patent_filings f WHERE {}{}",
+                s.between("f.grant_date"),
+                families("f.family_id")
+            ),
+        )?;
+        put("patents_granted", Figure::Count(granted));
+    }
+    let (costs, cost_rows) = if want(&["patent_costs", "net_ip_result"]) {
+        pair(
         conn,
         &format!(
             "SELECT '' AS k, {} AS a, COUNT(*) AS b FROM patent_costs c WHERE {} AND c.currency = {}{}",
@@ -406,7 +471,10 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
             s.currency(),
             families("c.family_id")
         ),
-    )?;
+    )?
+    } else {
+        (0, 0)
+    };
     put(
         "patent_costs",
         Figure::Money {
@@ -415,225 +483,235 @@ pub fn compute(conn: &mut AnyConnection, s: &Scope) -> QueryResult<BTreeMap<Stri
         },
     );
 
-    // Agreements signed, by kind.
-    let agreements_scope = match &s.organisations {
-        None => String::new(),
-        Some(_) => format!(
-            " AND a.id IN (SELECT agreement_id FROM agreement_ideas WHERE 1 = 1{})",
-            s.ideas("idea_id")
-        ),
-    };
-    let signed = rows(
-        conn,
-        &format!(
-            "SELECT a.kind AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM agreements a WHERE {}{} GROUP BY a.kind",
-            s.between("a.signed_on"),
-            agreements_scope
-        ),
-    )?;
-    let signed_kind = |k: &str| signed.iter().find(|r| r.k == k).map_or(0, |r| r.a);
-    put(
-        "agreements_signed",
-        Figure::Count(signed.iter().map(|r| r.a).sum()),
-    );
-    put(
-        "agreements_signed_licence",
-        Figure::Count(signed_kind("licence_exclusive") + signed_kind("licence_non_exclusive")),
-    );
-    for kind in ["option", "assignment", "spin_out", "collaboration"] {
+    if want(&["agreements_signed*"]) {
+        // Agreements signed, by kind.
+        let agreements_scope = match &s.organisations {
+            None => String::new(),
+            Some(_) => format!(
+                " AND a.id IN (SELECT agreement_id FROM agreement_ideas WHERE 1 = 1{})",
+                s.ideas("idea_id")
+            ),
+        };
+        let signed = rows(
+            conn,
+            &format!(
+                "SELECT a.kind AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM agreements a WHERE {}{} GROUP BY a.kind",
+                s.between("a.signed_on"),
+                agreements_scope
+            ),
+        )?;
+        let signed_kind = |k: &str| signed.iter().find(|r| r.k == k).map_or(0, |r| r.a);
         put(
-            &format!("agreements_signed_{kind}"),
-            Figure::Count(signed_kind(kind)),
+            "agreements_signed",
+            Figure::Count(signed.iter().map(|r| r.a).sum()),
+        );
+        put(
+            "agreements_signed_licence",
+            Figure::Count(signed_kind("licence_exclusive") + signed_kind("licence_non_exclusive")),
+        );
+        for kind in ["option", "assignment", "spin_out", "collaboration"] {
+            put(
+                &format!("agreements_signed_{kind}"),
+                Figure::Count(signed_kind(kind)),
+            );
+        }
+    }
+    if want(&["licence_income", "total_income", "net_ip_result"]) {
+        // Income, in one pass: all of it, and the patent-cost reimbursements in it.
+        let (all_income, all_n) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, {} AS a, COUNT(*) AS b FROM income x WHERE {} AND x.currency = {}{}",
+                sum("x.amount_minor"),
+                s.between("x.received_on"),
+                s.currency(),
+                s.ideas("x.idea_id")
+            ),
+        )?;
+        let (reimbursed, reimbursed_n) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, {} AS a, COUNT(*) AS b FROM income x WHERE {} AND x.currency = {} \
+                 AND x.kind = 'patent_cost_reimbursement'{}",
+                sum("x.amount_minor"),
+                s.between("x.received_on"),
+                s.currency(),
+                s.ideas("x.idea_id")
+            ),
+        )?;
+        let (licence, licence_n) = (all_income - reimbursed, all_n - reimbursed_n);
+        put(
+            "licence_income",
+            Figure::Money {
+                minor: licence,
+                count: licence_n,
+            },
+        );
+        put(
+            "total_income",
+            Figure::Money {
+                minor: licence + reimbursed,
+                count: licence_n + reimbursed_n,
+            },
+        );
+        put(
+            "net_ip_result",
+            Figure::Money {
+                minor: licence + reimbursed - costs,
+                count: licence_n + reimbursed_n + cost_rows,
+            },
         );
     }
-
-    // Income.
-    let income = rows(
-        conn,
-        &format!(
-            "SELECT CASE WHEN x.kind = 'patent_cost_reimbursement' THEN 'reimbursement' ELSE 'licence' END AS k, \
-             {} AS a, COUNT(*) AS b FROM income x WHERE {} AND x.currency = {}{} \
-             GROUP BY CASE WHEN x.kind = 'patent_cost_reimbursement' THEN 'reimbursement' ELSE 'licence' END",
-            sum("x.amount_minor"),
-            s.between("x.received_on"),
-            s.currency(),
-            s.ideas("x.idea_id")
-        ),
-    )?;
-    let part = |k: &str| {
-        income
-            .iter()
-            .find(|r| r.k == k)
-            .map_or((0, 0), |r| (r.a, r.b))
-    };
-    let (licence, licence_n) = part("licence");
-    let (reimbursed, reimbursed_n) = part("reimbursement");
-    put(
-        "licence_income",
-        Figure::Money {
-            minor: licence,
-            count: licence_n,
-        },
-    );
-    put(
-        "total_income",
-        Figure::Money {
-            minor: licence + reimbursed,
-            count: licence_n + reimbursed_n,
-        },
-    );
-    put(
-        "net_ip_result",
-        Figure::Money {
-            minor: licence + reimbursed - costs,
-            count: licence_n + reimbursed_n + cost_rows,
-        },
-    );
-    let (distributed, lines) = pair(
-        conn,
-        &format!(
-            "SELECT '' AS k, {} AS a, COUNT(*) AS b FROM payout_lines p \
-             JOIN distributions d ON d.id = p.distribution_id \
-             WHERE p.recipient_kind = 'inventor' AND p.currency = {} \
-             AND d.created_at >= {} AND d.created_at < {}{}",
-            sum("p.amount_minor"),
-            s.currency(),
-            lit(s.from),
-            lit(s.to.checked_add_days(Days::new(1)).unwrap_or(s.to)),
-            match &s.organisations {
-                None => String::new(),
-                Some(_) => format!(
-                    " AND d.income_id IN (SELECT id FROM income WHERE 1 = 1{})",
-                    s.ideas("idea_id")
-                ),
-            }
-        ),
-    )?;
-    put(
-        "royalties_distributed",
-        Figure::Money {
-            minor: distributed,
-            count: lines,
-        },
-    );
-
-    // External funding.
-    let (applied, applied_n) = pair(
-        conn,
-        &format!(
-            "SELECT '' AS k, {} AS a, COUNT(*) AS b FROM funding_applications g \
-             WHERE {} AND g.currency = {}{}",
-            sum("g.amount_applied_minor"),
-            s.between("g.submitted_on"),
-            s.currency(),
-            s.ideas("g.idea_id")
-        ),
-    )?;
-    put(
-        "funding_applied",
-        Figure::Money {
-            minor: applied,
-            count: applied_n,
-        },
-    );
-    let awarded = rows(
-        conn,
-        &format!(
-            "SELECT g.programme_kind AS k, {} AS a, COUNT(*) AS b FROM funding_applications g \
-             WHERE {} AND g.status = 'awarded' AND g.currency = {}{} GROUP BY g.programme_kind",
-            sum("g.amount_awarded_minor"),
-            s.between("g.decided_on"),
-            s.currency(),
-            s.ideas("g.idea_id")
-        ),
-    )?;
-    put(
-        "funding_awarded",
-        Figure::Money {
-            minor: awarded.iter().map(|r| r.a).sum(),
-            count: awarded.iter().map(|r| r.b).sum(),
-        },
-    );
-    put(
-        "proof_of_concept_projects",
-        Figure::Count(
-            awarded
-                .iter()
-                .find(|r| r.k == "proof_of_concept")
-                .map_or(0, |r| r.b),
-        ),
-    );
-
-    // Industry collaboration requests (by the matched department when scoped).
-    let dept = match &s.organisations {
-        None => String::new(),
-        Some(orgs) => format!(
-            " AND c.department_id IN ({})",
-            if orgs.is_empty() {
-                "NULL".to_string()
-            } else {
-                orgs.iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            }
-        ),
-    };
-    let (requests, _) = pair(
-        conn,
-        &format!(
-            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM collaboration_requests c WHERE {}{dept}",
-            s.between("c.received_on")
-        ),
-    )?;
-    put("collaboration_requests_received", Figure::Count(requests));
-    let (converted, _) = pair(
-        conn,
-        &format!(
-            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM collaboration_requests c \
-             WHERE {} AND c.status = 'agreement_signed'{dept}",
-            s.between("c.closed_on")
-        ),
-    )?;
-    put("collaboration_requests_converted", Figure::Count(converted));
-
-    // Documented effects.
-    let effects = rows(
-        conn,
-        &format!(
-            "SELECT '' AS k, {} AS a, {} AS b FROM impacts m WHERE {}{}",
-            sum(&format!(
-                "CASE WHEN m.savings_currency = {} THEN m.savings_minor ELSE 0 END",
-                s.currency()
-            )),
-            sum("COALESCE(m.fte_centi, 0)"),
-            s.between("m.recorded_on"),
-            s.ideas("m.idea_id")
-        ),
-    )?;
-    let (savings, fte) = effects.first().map_or((0, 0), |r| (r.a, r.b));
-    let (impacts_n, _) = pair(
-        conn,
-        &format!(
-            "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM impacts m WHERE {}{}",
-            s.between("m.recorded_on"),
-            s.ideas("m.idea_id")
-        ),
-    )?;
-    put(
-        "documented_yearly_savings",
-        Figure::Money {
-            minor: savings,
-            count: impacts_n,
-        },
-    );
-    put(
-        "documented_fte",
-        Figure::Fte {
-            centi: fte,
-            count: impacts_n,
-        },
-    );
+    if want(&["royalties_distributed"]) {
+        let (distributed, lines) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, {} AS a, COUNT(*) AS b FROM payout_lines p \
+                 JOIN distributions d ON d.id = p.distribution_id \
+                 WHERE p.recipient_kind = 'inventor' AND p.currency = {} \
+                 AND d.created_at >= {} AND d.created_at < {}{}",
+                sum("p.amount_minor"),
+                s.currency(),
+                lit(s.from),
+                lit(s.to.checked_add_days(Days::new(1)).unwrap_or(s.to)),
+                match &s.organisations {
+                    None => String::new(),
+                    Some(_) => format!(
+                        " AND d.income_id IN (SELECT id FROM income WHERE 1 = 1{})",
+                        s.ideas("idea_id")
+                    ),
+                }
+            ),
+        )?;
+        put(
+            "royalties_distributed",
+            Figure::Money {
+                minor: distributed,
+                count: lines,
+            },
+        );
+    }
+    if want(&["funding_*", "proof_of_concept_projects"]) {
+        // External funding.
+        let (applied, applied_n) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, {} AS a, COUNT(*) AS b FROM funding_applications g \
+                 WHERE {} AND g.currency = {}{}",
+                sum("g.amount_applied_minor"),
+                s.between("g.submitted_on"),
+                s.currency(),
+                s.ideas("g.idea_id")
+            ),
+        )?;
+        put(
+            "funding_applied",
+            Figure::Money {
+                minor: applied,
+                count: applied_n,
+            },
+        );
+        let awarded = rows(
+            conn,
+            &format!(
+                "SELECT g.programme_kind AS k, {} AS a, COUNT(*) AS b FROM funding_applications g \
+                 WHERE {} AND g.status = 'awarded' AND g.currency = {}{} GROUP BY g.programme_kind",
+                sum("g.amount_awarded_minor"),
+                s.between("g.decided_on"),
+                s.currency(),
+                s.ideas("g.idea_id")
+            ),
+        )?;
+        put(
+            "funding_awarded",
+            Figure::Money {
+                minor: awarded.iter().map(|r| r.a).sum(),
+                count: awarded.iter().map(|r| r.b).sum(),
+            },
+        );
+        put(
+            "proof_of_concept_projects",
+            Figure::Count(
+                awarded
+                    .iter()
+                    .find(|r| r.k == "proof_of_concept")
+                    .map_or(0, |r| r.b),
+            ),
+        );
+    }
+    if want(&["collaboration_requests_*"]) {
+        // Industry collaboration requests (by the matched department when scoped).
+        let dept = match &s.organisations {
+            None => String::new(),
+            Some(orgs) => format!(
+                " AND c.department_id IN ({})",
+                if orgs.is_empty() {
+                    "NULL".to_string()
+                } else {
+                    orgs.iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }
+            ),
+        };
+        let (requests, _) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM collaboration_requests c WHERE {}{dept}",
+                s.between("c.received_on")
+            ),
+        )?;
+        put("collaboration_requests_received", Figure::Count(requests));
+        let (converted, _) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM collaboration_requests c \
+                 WHERE {} AND c.status = 'agreement_signed'{dept}",
+                s.between("c.closed_on")
+            ),
+        )?;
+        put("collaboration_requests_converted", Figure::Count(converted));
+    }
+    if want(&["documented_*"]) {
+        // Documented effects.
+        let effects = rows(
+            conn,
+            &format!(
+                "SELECT '' AS k, {} AS a, {} AS b FROM impacts m WHERE {}{}",
+                sum(&format!(
+                    "CASE WHEN m.savings_currency = {} THEN m.savings_minor ELSE 0 END",
+                    s.currency()
+                )),
+                sum("COALESCE(m.fte_centi, 0)"),
+                s.between("m.recorded_on"),
+                s.ideas("m.idea_id")
+            ),
+        )?;
+        let (savings, fte) = effects.first().map_or((0, 0), |r| (r.a, r.b));
+        let (impacts_n, _) = pair(
+            conn,
+            &format!(
+                "SELECT '' AS k, COUNT(*) AS a, CAST(0 AS BIGINT) AS b FROM impacts m WHERE {}{}",
+                s.between("m.recorded_on"),
+                s.ideas("m.idea_id")
+            ),
+        )?;
+        put(
+            "documented_yearly_savings",
+            Figure::Money {
+                minor: savings,
+                count: impacts_n,
+            },
+        );
+        put(
+            "documented_fte",
+            Figure::Fte {
+                centi: fte,
+                count: impacts_n,
+            },
+        );
+    }
     Ok(out)
 }
 

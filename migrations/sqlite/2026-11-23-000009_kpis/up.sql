@@ -27,8 +27,12 @@ CREATE TABLE contract_targets (
 -- Indexes so that every KPI is an index range scan over its period (covering where it sums).
 CREATE INDEX kpi_ideas_received ON ideas(received_on, kind, source_organisation_id);
 CREATE INDEX kpi_ideas_decided ON ideas(rights_decided_on);
-CREATE INDEX kpi_idea_events_period ON idea_events(occurred_on, event, from_stage, to_stage, to_outcome, idea_id);
-CREATE INDEX kpi_idea_events_idea ON idea_events(idea_id, occurred_on, id);
+-- Covers every period query on the funnel history (no table lookups); replaces the plain
+-- occurred_on index.
+DROP INDEX idea_events_occurred;
+CREATE INDEX kpi_idea_events_period ON idea_events(occurred_on, event, from_stage, from_outcome, to_stage, to_outcome, idea_id, id);
+CREATE INDEX kpi_idea_events_idea ON idea_events(idea_id, to_stage, id, occurred_on, event, to_outcome, from_stage, from_outcome);
+CREATE INDEX kpi_ideas_active ON ideas(outcome, received_on, source_organisation_id);
 CREATE INDEX kpi_filings_filed ON patent_filings(filing_date, kind);
 CREATE INDEX kpi_filings_granted ON patent_filings(grant_date);
 CREATE INDEX kpi_costs_incurred ON patent_costs(incurred_on, currency, amount_minor);
