@@ -170,10 +170,19 @@ pub struct Summary {
 /// Fills an empty database. Refuses when ideas already exist.
 pub fn generate(db: &Db, scale: u64, seed: u64, today: NaiveDate) -> Result<Summary, String> {
     let scale = scale.max(10);
-    db.write_blocking(|conn| {
-        fill(conn, scale, seed, today).map_err(crate::error::ApiError::Internal)
-    })
-    .map_err(|e| e.to_string())
+    let summary = db
+        .write_blocking(|conn| {
+            fill(conn, scale, seed, today).map_err(crate::error::ApiError::Internal)
+        })
+        .map_err(|e| e.to_string())?;
+    // PostgreSQL answers aggregates from indexes alone only once VACUUM has marked the pages
+    // all-visible (autovacuum would, later); it cannot run inside the transaction above.
+    if db.backend() == crate::db::Backend::Postgres {
+        let mut conn = db.get().map_err(|e| e.to_string())?;
+        conn.batch_execute("VACUUM ANALYZE")
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(summary)
 }
 
 fn fill(conn: &mut AnyConnection, n: u64, seed: u64, today: NaiveDate) -> Result<Summary, String> {

@@ -556,15 +556,63 @@ pub fn judge(
     (s, projected)
 }
 
+/// The scopes of a contract's period and of the period before it, and the KPIs it targets.
+fn scopes(
+    conn: &mut AnyConnection,
+    c: &ResultContract,
+) -> Result<(Scope, Scope, Vec<String>), ApiError> {
+    let organisations = match c.organisation_id {
+        Some(o) => Some(super::kpis::subtree(conn, o)?),
+        None => None,
+    };
+    let (ps, pe) = previous_period(c.period_start, c.period_end);
+    let scope = |from, to| Scope {
+        from,
+        to,
+        organisations: organisations.clone(),
+        currency: "DKK".into(),
+    };
+    let keys = c.targets.iter().map(|t| t.kpi_key.clone()).collect();
+    Ok((scope(c.period_start, c.period_end), scope(ps, pe), keys))
+}
+
+/// The scorecard, computed on one connection (for the annual report).
 pub fn scorecard_of(
     conn: &mut AnyConnection,
     c: &ResultContract,
     today: NaiveDate,
 ) -> Result<Scorecard, ApiError> {
-    let organisations = match c.organisation_id {
-        Some(o) => Some(super::kpis::subtree(conn, o)?),
-        None => None,
-    };
+    let (now, before, keys) = scopes(conn, c)?;
+    let current = values(conn, &now, Some(&keys))?;
+    let previous = values(conn, &before, Some(&keys))?;
+    Ok(assemble(c, today, &before, &current, &previous))
+}
+
+/// The scorecard, with the two periods computed on two connections at once.
+pub async fn scorecard_in_parallel(
+    db: &crate::db::Db,
+    c: ResultContract,
+    today: NaiveDate,
+) -> Result<Scorecard, ApiError> {
+    let contract = c.clone();
+    let (now, before, keys) = db.read(move |conn| scopes(conn, &contract)).await?;
+    let (k1, k2) = (keys.clone(), keys);
+    let b2 = before.clone();
+    let (current, previous) = futures_util::future::join(
+        db.read(move |conn| values(conn, &now, Some(&k1))),
+        db.read(move |conn| values(conn, &b2, Some(&k2))),
+    )
+    .await;
+    Ok(assemble(&c, today, &before, &current?, &previous?))
+}
+
+fn assemble(
+    c: &ResultContract,
+    today: NaiveDate,
+    before: &Scope,
+    current: &[KpiValue],
+    previous: &[KpiValue],
+) -> Scorecard {
     let as_of = today.clamp(c.period_start, c.period_end);
     let total = (c.period_end - c.period_start).num_days() + 1;
     let elapsed = if today > c.period_end {
@@ -574,28 +622,6 @@ pub fn scorecard_of(
     } else {
         ((as_of - c.period_start).num_days() + 1) as f64 / total as f64
     };
-    let keys: Vec<String> = c.targets.iter().map(|t| t.kpi_key.clone()).collect();
-    let current = values(
-        conn,
-        &Scope {
-            from: c.period_start,
-            to: c.period_end,
-            organisations: organisations.clone(),
-            currency: "DKK".into(),
-        },
-        Some(&keys),
-    )?;
-    let (ps, pe) = previous_period(c.period_start, c.period_end);
-    let previous = values(
-        conn,
-        &Scope {
-            from: ps,
-            to: pe,
-            organisations,
-            currency: "DKK".into(),
-        },
-        Some(&keys),
-    )?;
     let mut lines = Vec::new();
     for t in &c.targets {
         let (Some(kpi), Some(actual), Some(prev)) = (
@@ -629,17 +655,17 @@ pub fn scorecard_of(
             previous: prev.clone(),
         });
     }
-    Ok(Scorecard {
+    Scorecard {
         contract_id: c.id,
         title: c.title.clone(),
         period_start: c.period_start,
         period_end: c.period_end,
         as_of,
         elapsed: (elapsed * 1000.0).round() / 1000.0,
-        previous_start: ps,
-        previous_end: pe,
+        previous_start: before.from,
+        previous_end: before.to,
         lines,
-    })
+    }
 }
 
 /// The scorecard: per target the actual computed from the data, attainment, status and the
@@ -656,14 +682,14 @@ pub async fn get_scorecard(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let card = state
+    let contract = state
         .db
         .read(move |conn| {
             let row = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(ENTITY, id))?;
-            let c = contract_of(conn, row)?;
-            scorecard_of(conn, &c, super::ideas::today())
+            contract_of(conn, row)
         })
         .await?;
+    let card = scorecard_in_parallel(&state.db, contract, super::ideas::today()).await?;
     Ok(HttpResponse::Ok().json(card))
 }
 

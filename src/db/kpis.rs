@@ -389,14 +389,18 @@ pub fn compute(
         }
     }
     if want(&["active_portfolio"]) {
-        // The active portfolio at the end of the period, from aggregates only: ideas received
-        // by then, minus those out of the portfolio then. Out now, minus the moves since then:
-        // a move from no outcome to an outcome takes an idea out, the reverse brings it back.
+        // The active portfolio at the end of the period, from two index scans: ideas received
+        // by then, minus those out of the portfolio then. Out then = out now, minus the moves
+        // since (from no outcome to an outcome takes an idea out, the reverse brings it back).
+        // Ideas received later count in both terms and cancel out: all their moves are later.
         let to = lit(s.to);
         let (received_by_end, out_now) = pair(
             conn,
             &format!(
-                "SELECT '' AS k, COUNT(*) AS a, {} AS b FROM ideas i WHERE i.received_on <= {to}{}",
+                "SELECT '' AS k, {} AS a, {} AS b FROM ideas i WHERE 1 = 1{}",
+                sum(&format!(
+                    "CASE WHEN i.received_on <= {to} THEN 1 ELSE 0 END"
+                )),
                 sum("CASE WHEN i.outcome IS NOT NULL THEN 1 ELSE 0 END"),
                 s.ideas("i.id")
             ),
@@ -404,8 +408,8 @@ pub fn compute(
         let (went_out, came_back) = pair(
             conn,
             &format!(
-                "SELECT '' AS k, {} AS a, {} AS b FROM idea_events e CROSS JOIN ideas i \
-                 WHERE i.id = e.idea_id AND e.occurred_on > {to} AND i.received_on <= {to} \
+                "SELECT '' AS k, {} AS a, {} AS b FROM idea_events e \
+                 WHERE e.occurred_on > {to} \
                  AND ((e.from_outcome IS NULL AND e.to_outcome IS NOT NULL) \
                    OR (e.from_outcome IS NOT NULL AND e.to_outcome IS NULL AND e.to_stage IS NOT NULL)){}",
                 sum("CASE WHEN e.to_outcome IS NOT NULL THEN 1 ELSE 0 END"),

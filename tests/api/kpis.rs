@@ -457,3 +457,40 @@ fn demo_data_fills_an_empty_database_the_same_way_for_a_seed() {
         "the demo contract is on the report"
     );
 }
+
+#[test]
+fn the_active_portfolio_at_a_past_day_follows_later_reactivations() {
+    let app = TestApp::spawn();
+    let idea = |title: &str, on: &str| {
+        id(&created(
+            &app,
+            "/api/v1/ideas",
+            json!({"title": title, "kind": "idea_problem", "received_on": on}),
+        ))
+    };
+    let a = idea("Closed, then reactivated later", "2025-01-10");
+    idea("Active all along", "2025-03-01");
+    let c = idea("Closed after the year", "2025-04-01");
+    idea("Received after the year", "2026-02-01");
+    moved(
+        &app,
+        a,
+        json!({"to": "closed", "reason": "parked", "on": "2025-02-01"}),
+    );
+    moved(
+        &app,
+        a,
+        json!({"to": "pre_screening", "reason": "new evidence", "on": "2026-01-15"}),
+    );
+    moved(
+        &app,
+        c,
+        json!({"to": "closed", "reason": "no budget", "on": "2026-03-01"}),
+    );
+    let v = values(&app, &app.admin_key, "from=2025-01-01&to=2025-12-31");
+    // At the end of 2025: b and c were active, a was closed; the 2026 idea did not exist.
+    assert_eq!(v["active_portfolio"]["value"], json!(2.0));
+    let v = values(&app, &app.admin_key, "from=2026-01-01&to=2026-06-30");
+    // Mid-2026: a (reactivated), b and the new idea; c is closed.
+    assert_eq!(v["active_portfolio"]["value"], json!(3.0));
+}
