@@ -44,6 +44,8 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportKind,
     },
+    /// Copy the SQLite database to PATH while the service runs (consistent, checked).
+    Backup { path: std::path::PathBuf },
     /// Fill an empty database with a realistic synthetic portfolio (deterministic per seed).
     DemoData {
         /// Number of ideas; everything else scales with it (100000 = a national portfolio
@@ -140,6 +142,17 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             println!("store it now: it is shown only once");
             println!("{key}");
+            Ok(())
+        }
+        Command::Backup { path } => {
+            let db = Db::connect(&cli.database_url)?;
+            let started = std::time::Instant::now();
+            crate::backup::backup(&db, &path)?;
+            println!(
+                "backup written to {} and checked ({:.1} s)",
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::DemoData { scale, seed } => {

@@ -261,7 +261,14 @@ impl Db {
             Backend::Postgres => None,
         };
         events::discard();
+        let backend = self.backend;
         let result = conn.transaction::<T, ApiError, _>(|c| {
+            if backend == Backend::Sqlite {
+                // Take the write lock first (as BEGIN IMMEDIATE would): a transaction that read
+                // first could not upgrade while another process (a second instance, the CLI)
+                // committed meanwhile, and would fail with SQLITE_BUSY instead of waiting.
+                c.batch_execute("UPDATE app_meta SET meta_value = meta_value WHERE 1 = 0")?;
+            }
             let out = f(c)?;
             events::flush(c, now())?;
             Ok(out)

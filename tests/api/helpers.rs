@@ -168,6 +168,25 @@ impl TestApp {
         app
     }
 
+    /// A second server on an existing database (another instance, or a restored backup); the
+    /// database is not dropped when it stops.
+    pub fn spawn_on(url: &str, admin_key: &str) -> TestApp {
+        let (base, handle) = start(url);
+        TestApp {
+            base,
+            admin_key: admin_key.to_string(),
+            db: TestDb {
+                url: url.to_string(),
+                _dir: None,
+                pg: None,
+            },
+            handle: Some(handle),
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(30))
+                .build(),
+        }
+    }
+
     /// Stops the server and starts a new one on the same database, as after a restart.
     pub fn restart(&mut self) {
         if let Some(h) = self.handle.take() {

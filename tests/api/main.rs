@@ -13,6 +13,7 @@ mod imports;
 mod integration;
 mod kpis;
 mod openapi;
+mod operations;
 mod organisations;
 mod patents;
 mod people;
