@@ -91,8 +91,30 @@ async fn authenticate(
             .await
             .map(ServiceResponse::map_into_right_body);
     }
+    let limiter = req
+        .app_data::<web::Data<auth::FailedAuthLimiter>>()
+        .cloned();
+    let addr = req.peer_addr().map(|a| a.ip());
+    if let (Some(limiter), Some(addr)) = (&limiter, addr) {
+        if let Some(wait) = limiter.blocked(addr) {
+            let e = ApiError::TooManyRequests(format!(
+                "too many failed authentications from this address; retry in {wait} s"
+            ));
+            let mut res = e.error_response();
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+            return Ok(req.into_response(res).map_into_left_body());
+        }
+    }
+    let failed = |e: ApiError| {
+        if let (Some(limiter), Some(addr), ApiError::Unauthorized(_)) = (&limiter, addr, &e) {
+            limiter.failed(addr);
+        }
+        e
+    };
     let token = match auth::bearer_token(req.request()) {
         Ok(t) => t.to_string(),
+        // A missing or malformed header guesses no key: only failed lookups count.
         Err(e) => return Ok(req.into_response(e.error_response()).map_into_left_body()),
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
@@ -111,7 +133,10 @@ async fn authenticate(
                 .await
                 .map(ServiceResponse::map_into_right_body)
         }
-        Err(e) => Ok(req.into_response(e.error_response()).map_into_left_body()),
+        Err(e) => {
+            let e = failed(e);
+            Ok(req.into_response(e.error_response()).map_into_left_body())
+        }
     }
 }
 
@@ -171,6 +196,7 @@ pub fn run(listener: TcpListener, db: Db, workers: Option<usize>) -> std::io::Re
         ));
     }
     let state = web::Data::new(AppState { db });
+    let limiter = web::Data::new(auth::FailedAuthLimiter::from_env());
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()
@@ -178,6 +204,7 @@ pub fn run(listener: TcpListener, db: Db, workers: Option<usize>) -> std::io::Re
             .configure(register)
             .split_for_parts();
         app.app_data(state.clone())
+            .app_data(limiter.clone())
             .app_data(routes.clone())
             .app_data(web::PathConfig::default().error_handler(|_, req| {
                 // `/organisations/abc` names no resource: that is a 404, like any unknown id.

@@ -149,3 +149,85 @@ pub fn create_key(
     )?;
     Ok((row, key))
 }
+
+/// Counts failed authentications per client address, so that keys cannot be guessed at speed:
+/// after `limit` failures within a minute, requests from that address get 429 (with
+/// `Retry-After`) until the minute is over, before any key is looked at.
+pub struct FailedAuthLimiter {
+    limit: u32,
+    window: std::time::Duration,
+    seen: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
+}
+
+impl FailedAuthLimiter {
+    /// `INNOFOLIO_AUTH_FAILURES_PER_MINUTE` (default 30; 0 turns the limit off).
+    pub fn from_env() -> FailedAuthLimiter {
+        let limit = std::env::var("INNOFOLIO_AUTH_FAILURES_PER_MINUTE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(30);
+        FailedAuthLimiter::new(limit, std::time::Duration::from_secs(60))
+    }
+
+    pub fn new(limit: u32, window: std::time::Duration) -> FailedAuthLimiter {
+        FailedAuthLimiter {
+            limit,
+            window,
+            seen: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Seconds to wait when `addr` is over its limit, else `None`.
+    pub fn blocked(&self, addr: std::net::IpAddr) -> Option<u64> {
+        if self.limit == 0 {
+            return None;
+        }
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let (since, failures) = seen.get(&addr)?;
+        let elapsed = since.elapsed();
+        (elapsed < self.window && *failures >= self.limit)
+            .then(|| (self.window - elapsed).as_secs().max(1))
+    }
+
+    /// Records a failed authentication from `addr`.
+    pub fn failed(&self, addr: std::net::IpAddr) {
+        if self.limit == 0 {
+            return;
+        }
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 10_000 {
+            let window = self.window;
+            seen.retain(|_, (since, _)| since.elapsed() < window);
+        }
+        let entry = seen.entry(addr).or_insert((std::time::Instant::now(), 0));
+        if entry.0.elapsed() >= self.window {
+            *entry = (std::time::Instant::now(), 0);
+        }
+        entry.1 += 1;
+    }
+}
+
+#[cfg(test)]
+mod limiter_tests {
+    use super::FailedAuthLimiter;
+
+    #[test]
+    fn blocks_after_the_limit_until_the_window_ends() {
+        let l = FailedAuthLimiter::new(3, std::time::Duration::from_millis(200));
+        let a: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let b: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        for _ in 0..3 {
+            assert!(l.blocked(a).is_none());
+            l.failed(a);
+        }
+        assert!(l.blocked(a).is_some());
+        assert!(l.blocked(b).is_none(), "per address");
+        std::thread::sleep(std::time::Duration::from_millis(220));
+        assert!(l.blocked(a).is_none(), "the window ended");
+        assert!(
+            FailedAuthLimiter::new(0, std::time::Duration::from_secs(60))
+                .blocked(a)
+                .is_none()
+        );
+    }
+}

@@ -136,7 +136,7 @@ pub fn finish(api: &mut OpenApi) {
                     SECURITY_SCHEME,
                     Vec::<String>::new(),
                 )]);
-                add.extend(["400", "401", "403", "503"]);
+                add.extend(["400", "401", "403", "429", "503"]);
                 if has_id {
                     add.push("404");
                 }

@@ -152,6 +152,20 @@ pub struct NewResultContract {
 fn check_contract(conn: &mut AnyConnection, c: &NewResultContract) -> Result<(), ApiError> {
     c.validate()?;
     let mut errors = Vec::new();
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    let latest = NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX);
+    for (field, d) in [
+        ("period_start", c.period_start),
+        ("period_end", c.period_end),
+    ] {
+        if d < earliest || d > latest {
+            errors.push(FieldError::new(
+                field,
+                "range",
+                "must be between 1900-01-01 and 2999-12-31",
+            ));
+        }
+    }
     if c.period_end < c.period_start {
         errors.push(FieldError::new(
             "period_end",

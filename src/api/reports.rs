@@ -105,7 +105,11 @@ fn load(conn: &mut AnyConnection, year: i32) -> Result<Annual, ApiError> {
 #[utoipa::path(
     tag = "reports",
     params(AnnualQuery),
-    responses((status = 200, description = "The report (text/html, XLSX or text/csv)", content_type = "text/html", body = String))
+    responses((status = 200, description = "The report as HTML (default), an XLSX workbook or CSV", content(
+        (String = "text/html"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )))
 )]
 #[get("/reports/annual")]
 pub async fn annual_report(

@@ -124,3 +124,30 @@ fn keys_made_over_the_api_work_until_revoked_and_expired_keys_do_not() {
     )
     .problem(422);
 }
+
+#[test]
+fn guessing_keys_from_one_address_is_slowed_down() {
+    let app = crate::helpers::TestApp::spawn();
+    let mut statuses = Vec::new();
+    for i in 0..35 {
+        let r = app.send(
+            "GET",
+            "/api/v1/ideas",
+            Some(&format!("ifo_{i:040}")),
+            &[],
+            None,
+        );
+        statuses.push(r.status);
+        if r.status == 429 {
+            let p = r.problem(429);
+            assert!(p["detail"].as_str().unwrap().contains("retry in"));
+            assert!(r.header("retry-after").is_some());
+        }
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[30..].iter().all(|s| *s == 429), "{statuses:?}");
+    // While blocked, even a valid key from this address waits: the guessing cannot go on.
+    assert_eq!(app.get("/api/v1/ideas").status, 429);
+    // Health and the docs stay open.
+    assert_eq!(app.send("GET", "/health", None, &[], None).status, 200);
+}

@@ -254,11 +254,14 @@ fn every_kpi_of_a_known_year_is_computed_from_the_data() {
     );
     assert_eq!(mine["ideas_received"]["value"], json!(4.0));
     assert_eq!(mine["licence_income"]["value"], json!(10_000_000.0));
-    app.get_as(
+    let empty = values(&app, &management, "from=2025-12-31&to=2025-01-01");
+    assert_eq!(empty["ideas_received"]["value"], json!(0.0));
+    let nobody = values(
+        &app,
         &management,
-        "/api/v1/kpis/values?from=2025-12-31&to=2025-01-01",
-    )
-    .problem(422);
+        "from=2025-01-01&to=2025-12-31&organisation_id=999999",
+    );
+    assert_eq!(nobody["total_income"]["value"], json!(0.0));
     app.get_as(&management, "/api/v1/kpis/values?from=2025-01-01")
         .problem(400);
 }
