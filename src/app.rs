@@ -128,6 +128,15 @@ async fn authenticate(
         .await
     {
         Ok(caller) => {
+            if !auth::allowed(req.method(), req.path(), caller.role) {
+                let e = ApiError::Forbidden(format!(
+                    "the role '{}' may not {} {}",
+                    caller.role.as_str(),
+                    req.method(),
+                    req.path()
+                ));
+                return Ok(req.into_response(e.error_response()).map_into_left_body());
+            }
             req.extensions_mut().insert(caller);
             next.call(req)
                 .await

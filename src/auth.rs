@@ -231,3 +231,68 @@ mod limiter_tests {
         );
     }
 }
+
+/// The server-side role policy, checked for every `/api/` request before any handler runs (the
+/// handlers check again): reads are open to every role; key management, the audit log and
+/// webhooks are for `admin`; deadline rules and distribution policies are changed by `admin`;
+/// integration upserts are for `integration`; every other change is for `staff`. `admin` may
+/// do everything.
+pub fn allowed(method: &actix_web::http::Method, path: &str, role: Role) -> bool {
+    use actix_web::http::Method;
+    if role == Role::Admin {
+        return true;
+    }
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('.'))
+    };
+    if under("/api/v1/api-keys") || under("/api/v1/audit") || under("/api/v1/webhooks") {
+        return false;
+    }
+    let read = *method == Method::GET || *method == Method::HEAD;
+    if read {
+        return true;
+    }
+    if under("/api/v1/deadline-rules") || under("/api/v1/distribution-policies") {
+        return false;
+    }
+    if under("/api/v1/integrations") {
+        return role == Role::Integration;
+    }
+    role == Role::Staff
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::{allowed, Role};
+    use actix_web::http::Method;
+
+    #[test]
+    fn the_role_policy() {
+        let g = Method::GET;
+        let p = Method::POST;
+        assert!(allowed(&g, "/api/v1/ideas", Role::Management));
+        assert!(!allowed(&p, "/api/v1/ideas", Role::Management));
+        assert!(allowed(&p, "/api/v1/ideas", Role::Staff));
+        assert!(!allowed(&p, "/api/v1/ideas", Role::Integration));
+        assert!(!allowed(&g, "/api/v1/audit", Role::Staff));
+        assert!(!allowed(&g, "/api/v1/webhooks/3/deliveries", Role::Staff));
+        assert!(allowed(&g, "/api/v1/webhooks", Role::Admin));
+        assert!(!allowed(&p, "/api/v1/deadline-rules", Role::Staff));
+        assert!(allowed(
+            &Method::PUT,
+            "/api/v1/integrations/x/ideas/1",
+            Role::Integration
+        ));
+        assert!(!allowed(
+            &Method::PUT,
+            "/api/v1/integrations/x/ideas/1",
+            Role::Staff
+        ));
+        assert!(allowed(
+            &g,
+            "/api/v1/auditors-that-do-not-exist",
+            Role::Staff
+        ));
+    }
+}

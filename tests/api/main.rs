@@ -17,3 +17,4 @@ mod operations;
 mod organisations;
 mod patents;
 mod people;
+mod security;
