@@ -152,6 +152,13 @@ pub async fn run(db: Db, settings: Settings) {
     loop {
         let now = crate::db::now();
         let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::seconds(60));
+        // Look first with a read: claiming is a write, and an idle server should not take the
+        // write lock every poll.
+        let due = db.read(move |c| Ok(repo::any_due(c, now)?)).await;
+        if !matches!(due, Ok(true)) {
+            actix_web::rt::time::sleep(settings.poll).await;
+            continue;
+        }
         let claimed = db
             .write(move |c| Ok(repo::claim_due(c, now, now + lease, 20)?))
             .await;

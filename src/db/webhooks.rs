@@ -205,6 +205,21 @@ pub struct Claimed {
     pub event: EventRow,
 }
 
+/// Whether any delivery is due and unclaimed (a read, so an idle sender takes no write lock).
+pub fn any_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::status.eq("pending"))
+            .filter(webhook_deliveries::next_attempt_at.le(now))
+            .filter(
+                webhook_deliveries::locked_until
+                    .is_null()
+                    .or(webhook_deliveries::locked_until.lt(now)),
+            ),
+    ))
+    .get_result(conn)
+}
+
 /// Claims up to `max` due deliveries until `lease_until`, so that no other instance sends them
 /// meanwhile. A delivery whose sender died is claimed again once its lease has run out.
 pub fn claim_due(
