@@ -122,11 +122,18 @@ async fn authenticate(
         return Ok(req.into_response(e.error_response()).map_into_left_body());
     };
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    match state
-        .db
-        .read(move |c| auth::authenticate(c, &token, request_id))
-        .await
-    {
+    let known = state.keys.get(&token, request_id.clone());
+    let found = match known {
+        Some(result) => result,
+        None => {
+            let keys = state.keys.clone();
+            state
+                .db
+                .read(move |c| keys.authenticate(c, &token, request_id))
+                .await
+        }
+    };
+    match found {
         Ok(caller) => {
             if !auth::allowed(req.method(), req.path(), caller.role) {
                 let e = ApiError::Forbidden(format!(
@@ -204,7 +211,10 @@ pub fn run(listener: TcpListener, db: Db, workers: Option<usize>) -> std::io::Re
             crate::delivery::Settings::from_env(),
         ));
     }
-    let state = web::Data::new(AppState { db });
+    let state = web::Data::new(AppState {
+        db,
+        keys: std::sync::Arc::new(auth::KeyCache::from_env()),
+    });
     let limiter = web::Data::new(auth::FailedAuthLimiter::from_env());
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()

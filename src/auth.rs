@@ -106,6 +106,14 @@ pub fn authenticate(
     token: &str,
     request_id: Option<String>,
 ) -> Result<Caller, ApiError> {
+    lookup(conn, token, request_id).map(|(caller, _)| caller)
+}
+
+fn lookup(
+    conn: &mut AnyConnection,
+    token: &str,
+    request_id: Option<String>,
+) -> Result<(Caller, Option<chrono::NaiveDateTime>), ApiError> {
     let invalid = || ApiError::Unauthorized("the API key is not valid".into());
     let row = api_keys::find_by_hash(conn, &sha256_hex(token.as_bytes()))?.ok_or_else(invalid)?;
     if row.revoked_at.is_some() {
@@ -119,12 +127,116 @@ pub fn authenticate(
     let role = Role::parse(&row.role).ok_or_else(|| {
         ApiError::Internal(format!("api key {} has unknown role {}", row.id, row.role))
     })?;
-    Ok(Caller {
-        key_id: row.id,
-        name: row.name,
-        role,
-        request_id,
-    })
+    Ok((
+        Caller {
+            key_id: row.id,
+            name: row.name,
+            role,
+            request_id,
+        },
+        row.expires_at,
+    ))
+}
+
+/// Keys already looked up, by the SHA-256 of the key, so that a request costs no database
+/// round trip for authentication. An entry is trusted for `ttl` (`INNOFOLIO_KEY_CACHE_SECONDS`,
+/// default 5; 0 turns the cache off): a key revoked through this instance stops working at
+/// once (the entry is dropped), one revoked through another instance within `ttl`. Expiry is
+/// checked on every request. Failed lookups are never cached.
+pub struct KeyCache {
+    ttl: std::time::Duration,
+    entries: std::sync::RwLock<std::collections::HashMap<[u8; 32], CachedKey>>,
+}
+
+struct CachedKey {
+    key_id: i64,
+    name: String,
+    role: Role,
+    expires_at: Option<chrono::NaiveDateTime>,
+    fetched: std::time::Instant,
+}
+
+impl KeyCache {
+    pub fn from_env() -> KeyCache {
+        let secs = std::env::var("INNOFOLIO_KEY_CACHE_SECONDS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(5);
+        KeyCache::new(std::time::Duration::from_secs(secs))
+    }
+
+    pub fn new(ttl: std::time::Duration) -> KeyCache {
+        KeyCache {
+            ttl,
+            entries: std::sync::RwLock::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn digest(token: &str) -> [u8; 32] {
+        Sha256::digest(token.as_bytes()).into()
+    }
+
+    /// The caller for `token` if it was looked up less than `ttl` ago; `Err` if that lookup
+    /// found it has expired since.
+    pub fn get(&self, token: &str, request_id: Option<String>) -> Option<Result<Caller, ApiError>> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let e = entries.get(&Self::digest(token))?;
+        if e.fetched.elapsed() >= self.ttl {
+            return None;
+        }
+        if e.expires_at.is_some_and(|exp| exp <= crate::db::now()) {
+            return Some(Err(ApiError::Unauthorized(
+                "the API key has expired".into(),
+            )));
+        }
+        Some(Ok(Caller {
+            key_id: e.key_id,
+            name: e.name.clone(),
+            role: e.role,
+            request_id,
+        }))
+    }
+
+    fn put(&self, token: &str, caller: &Caller, expires_at: Option<chrono::NaiveDateTime>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= 10_000 {
+            entries.clear();
+        }
+        entries.insert(
+            Self::digest(token),
+            CachedKey {
+                key_id: caller.key_id,
+                name: caller.name.clone(),
+                role: caller.role,
+                expires_at,
+                fetched: std::time::Instant::now(),
+            },
+        );
+    }
+
+    /// Drops the entry of a key (after it was revoked).
+    pub fn forget(&self, key_id: i64) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|_, e| e.key_id != key_id);
+    }
+
+    /// Looks the key up in the database and remembers it when valid.
+    pub fn authenticate(
+        &self,
+        conn: &mut AnyConnection,
+        token: &str,
+        request_id: Option<String>,
+    ) -> Result<Caller, ApiError> {
+        let (caller, expires_at) = lookup(conn, token, request_id)?;
+        self.put(token, &caller, expires_at);
+        Ok(caller)
+    }
 }
 
 /// Creates a key and returns (stored row, the key itself — shown once, never stored).

@@ -196,5 +196,6 @@ pub async fn revoke_api_key(
             Ok(())
         })
         .await?;
+    state.keys.forget(id);
     Ok(HttpResponse::NoContent().finish())
 }

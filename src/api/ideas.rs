@@ -464,7 +464,7 @@ fn insert_idea(
     };
     let now = crate::db::now();
     let row = repo::insert(conn, &data, now)?;
-    repo::set_tags(conn, row.id, &normalise_tags(&input.tags))?;
+    repo::add_tags(conn, row.id, &normalise_tags(&input.tags))?;
     repo::insert_event(
         conn,
         &repo::NewEvent {
@@ -780,7 +780,12 @@ pub(crate) fn create_idea_in(
 ) -> Result<Idea, ApiError> {
     check_idea_references(conn, input)?;
     let row = insert_idea(conn, caller, input)?;
-    let idea = idea_of(conn, row, caller.role)?;
+    // A new idea has no disclosures and no filings yet: only its tags are read back (in the
+    // database's order, as every later read gives them).
+    let tags = repo::tags_of(conn, &[row.id])?
+        .remove(&row.id)
+        .unwrap_or_default();
+    let idea = Idea::build(row, tags, &[], None, today(), caller.role)?;
     audit(
         conn,
         caller,

@@ -33,6 +33,8 @@ use crate::error::ApiError;
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
+    /// API keys already looked up (see [`crate::auth::KeyCache`]).
+    pub keys: std::sync::Arc<crate::auth::KeyCache>,
 }
 
 /// Registers every `/api/v1` resource.

@@ -41,7 +41,7 @@ pub fn find_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<
     api_keys::table
         .filter(api_keys::key_hash.eq(hash))
         .select(api_keys::all_columns)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -49,7 +49,7 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<ApiKeyRow>>
     api_keys::table
         .find(id)
         .select(api_keys::all_columns)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -75,7 +75,7 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<ContractRow
     result_contracts::table
         .find(id)
         .select(ContractRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -86,7 +86,7 @@ pub fn find_agreement(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<A
     agreements::table
         .find(id)
         .select(AgreementRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -208,7 +208,7 @@ pub fn find_income(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Inco
     income::table
         .find(id)
         .select(IncomeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -290,7 +290,7 @@ pub fn find_policy(conn: &mut AnyConnection, id: Option<i64>) -> QueryResult<Opt
         Some(id) => distribution_policies::table
             .find(id)
             .select(PolicyRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional(),
         None => distribution_policies::table
             .filter(distribution_policies::is_default.eq(true))
@@ -372,7 +372,7 @@ pub fn find_distribution(
     distributions::table
         .find(id)
         .select(DistributionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -383,7 +383,7 @@ pub fn live_distribution(
     distributions::table
         .filter(distributions::live_income_id.eq(income_id))
         .select(DistributionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -532,7 +532,7 @@ pub fn find_statement(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<S
     royalty_statements::table
         .find(id)
         .select(StatementRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -591,7 +591,7 @@ pub fn find_obligation(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<
     obligations::table
         .find(id)
         .select(ObligationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -2,8 +2,8 @@
 //!
 //! Handlers *stage* events while their transaction runs (through [`crate::api::audit`] or
 //! [`stage`]); [`Db::write`](super::Db::write) *flushes* them as the last step before commit.
-//! The flush numbers events `max(seq) + 1, + 2, …` while holding a lock that lasts until commit
-//! (PostgreSQL: a transaction-scoped advisory lock; SQLite: the database's single writer), so
+//! The flush numbers events from the one-row `event_counter` (`UPDATE … SET last_seq =
+//! last_seq + n RETURNING last_seq`), whose row lock lasts until commit on both backends, so
 //! sequence numbers are gap-free and become visible in order: a client that polls with
 //! `after=N` can never miss an event that commits later with a smaller number. The same flush
 //! writes one pending delivery per matching webhook — the transactional outbox.
@@ -13,11 +13,10 @@ use std::cell::RefCell;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{events, webhook_deliveries, webhooks};
+use super::schema::{event_counter, events, webhook_deliveries, webhooks};
 use super::AnyConnection;
 
 /// Advisory lock key that serialises event numbering on PostgreSQL ("IFO" + 1).
-const EVENT_LOCK_KEY: i64 = 0x0049_464f_0001;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
@@ -105,18 +104,17 @@ pub fn flush(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<()> {
     if pending.is_empty() {
         return Ok(());
     }
-    if let AnyConnection::Postgresql(c) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY})")).execute(c)?;
-    }
-    let last: Option<i64> = events::table
-        .select(diesel::dsl::max(events::seq))
-        .first(conn)?;
-    let first = last.unwrap_or(0) + 1;
-    let rows: Vec<EventInsert> = pending
+    // Read before numbering, so that the counter's row lock (held until commit) is held for
+    // as short a time as possible.
+    let hooks: Vec<(i64, String)> = webhooks::table
+        .filter(webhooks::active.eq(true))
+        .select((webhooks::id, webhooks::event_types))
+        .load(conn)?;
+    let count = i64::try_from(pending.len()).unwrap_or(i64::MAX);
+    let mut rows: Vec<EventInsert> = pending
         .into_iter()
-        .zip(first..)
-        .map(|(e, seq)| EventInsert {
-            seq,
+        .map(|e| EventInsert {
+            seq: 0,
             occurred_at: at,
             event_type: e.event_type,
             entity: e.entity,
@@ -125,10 +123,28 @@ pub fn flush(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<()> {
             request_id: e.request_id,
         })
         .collect();
-    let hooks: Vec<(i64, String)> = webhooks::table
-        .filter(webhooks::active.eq(true))
-        .select((webhooks::id, webhooks::event_types))
-        .load(conn)?;
+    // The counter's row lock numbers the events: a concurrent transaction waits for it until
+    // this one commits and then continues from its last number, so the sequence has no gaps
+    // and follows commit order on both backends and across instances.
+    let (first, inserted) = match conn {
+        // On PostgreSQL the lock is held from here to the end of the commit, so the first
+        // events are inserted by the same statement that numbers them: only the commit's
+        // round trip remains under the lock.
+        AnyConnection::Postgresql(c) => {
+            let n = rows.len().min(1000);
+            (number_and_insert_pg(c, count, &rows[..n], at)?, n)
+        }
+        AnyConnection::Sqlite(_) => {
+            let last: i64 = diesel::update(event_counter::table.filter(event_counter::id.eq(1)))
+                .set(event_counter::last_seq.eq(event_counter::last_seq + count))
+                .returning(event_counter::last_seq)
+                .get_result(conn)?;
+            (last - count + 1, 0)
+        }
+    };
+    for (row, seq) in rows.iter_mut().zip(first..) {
+        row.seq = seq;
+    }
     let mut deliveries = Vec::new();
     for e in &rows {
         for (hook, types) in &hooks {
@@ -144,13 +160,66 @@ pub fn flush(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<()> {
             }
         }
     }
-    for chunk in rows.chunks(500) {
+    for chunk in rows[inserted..].chunks(500) {
         insert_events(conn, chunk)?;
     }
     for chunk in deliveries.chunks(500) {
         insert_deliveries(conn, chunk)?;
     }
     Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Numbered {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    first: i64,
+}
+
+/// Adds `count` to the counter and inserts `rows` (the first of the `count` events) numbered
+/// from the counter's previous value, in one statement; returns the first number.
+fn number_and_insert_pg(
+    conn: &mut diesel::PgConnection,
+    count: i64,
+    rows: &[EventInsert],
+    at: NaiveDateTime,
+) -> QueryResult<i64> {
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    let mut values = Vec::with_capacity(rows.len());
+    for i in 0..rows.len() {
+        let b = 3 + i * 5;
+        values.push(format!(
+            "({}::bigint, ${}::text, ${}::text, ${}::bigint, ${}::text, ${}::text)",
+            i + 1,
+            b,
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4
+        ));
+    }
+    let sql = format!(
+        "WITH c AS (UPDATE event_counter SET last_seq = last_seq + $1 WHERE id = 1 \
+         RETURNING last_seq), \
+         ins AS (INSERT INTO events (seq, occurred_at, event_type, entity, entity_id, data_json, \
+         request_id) SELECT c.last_seq - $1 + v.n, $2, v.t, v.e, v.i, v.d, v.r FROM c, \
+         (VALUES {}) AS v(n, t, e, i, d, r) RETURNING seq) \
+         SELECT COALESCE(MIN(seq), (SELECT last_seq - $1 + 1 FROM c)) AS first FROM ins",
+        values.join(", ")
+    );
+    let mut q = diesel::sql_query(sql)
+        .into_boxed::<diesel::pg::Pg>()
+        .bind::<BigInt, _>(count)
+        .bind::<Timestamp, _>(at);
+    for r in rows {
+        q = q
+            .bind::<Text, _>(r.event_type.clone())
+            .bind::<Text, _>(r.entity.clone())
+            .bind::<BigInt, _>(r.entity_id)
+            .bind::<Text, _>(r.data_json.clone())
+            .bind::<Nullable<Text>, _>(r.request_id.clone());
+    }
+    let out: Numbered = q.get_result(conn)?;
+    Ok(out.first)
 }
 
 fn insert_events(conn: &mut AnyConnection, rows: &[EventInsert]) -> QueryResult<usize> {
@@ -194,7 +263,7 @@ pub fn after(
 pub fn last_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
     let last: Option<i64> = events::table
         .select(diesel::dsl::max(events::seq))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(last.unwrap_or(0))
 }
 
@@ -202,7 +271,7 @@ pub fn find(conn: &mut AnyConnection, seq: i64) -> QueryResult<Option<EventRow>>
     events::table
         .find(seq)
         .select(EventRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

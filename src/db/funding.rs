@@ -90,7 +90,7 @@ pub fn find_application(conn: &mut AnyConnection, id: i64) -> QueryResult<Option
     funding_applications::table
         .find(id)
         .select(ApplicationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -264,7 +264,7 @@ pub fn find_collaboration(
     collaboration_requests::table
         .find(id)
         .select(CollaborationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -376,7 +376,7 @@ pub fn find_ref(
         .filter(integration_refs::resource.eq(resource))
         .filter(integration_refs::external_ref.eq(external_ref))
         .select(RefRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

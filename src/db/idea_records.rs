@@ -46,13 +46,24 @@ pub fn insert_disclosure(
 pub fn disclosures_of(conn: &mut AnyConnection, ideas: &[i64]) -> QueryResult<Vec<DisclosureRow>> {
     let mut out = Vec::new();
     for chunk in ideas.chunks(500) {
-        out.extend(
-            disclosures::table
-                .filter(disclosures::idea_id.eq_any(chunk))
-                .order((disclosures::disclosed_on, disclosures::id))
-                .select(DisclosureRow::as_select())
-                .load(conn)?,
-        );
+        // One id gets `= ?` (a cached statement), a list `IN (…)`.
+        if let [one] = chunk {
+            out.extend(
+                disclosures::table
+                    .filter(disclosures::idea_id.eq(*one))
+                    .order((disclosures::disclosed_on, disclosures::id))
+                    .select(DisclosureRow::as_select())
+                    .load(conn)?,
+            );
+        } else {
+            out.extend(
+                disclosures::table
+                    .filter(disclosures::idea_id.eq_any(chunk))
+                    .order((disclosures::disclosed_on, disclosures::id))
+                    .select(DisclosureRow::as_select())
+                    .load(conn)?,
+            );
+        }
     }
     Ok(out)
 }
@@ -104,7 +115,7 @@ pub fn find_milestone(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<M
     milestones::table
         .find(id)
         .select(MilestoneRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -203,7 +214,7 @@ pub fn find_follow_up(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<F
     follow_ups::table
         .find(id)
         .select(FollowUpRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

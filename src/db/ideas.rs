@@ -112,7 +112,7 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<IdeaRow>> {
     ideas::table
         .find(id)
         .select(IdeaRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -231,11 +231,21 @@ pub fn insert_events(conn: &mut AnyConnection, rows: &[NewEvent]) -> QueryResult
 pub fn tags_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Vec<String>>> {
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(i64, String)> = idea_tags::table
-            .filter(idea_tags::idea_id.eq_any(chunk))
-            .order((idea_tags::idea_id, idea_tags::tag))
-            .select((idea_tags::idea_id, idea_tags::tag))
-            .load(conn)?;
+        // One id gets `= ?`, a statement prepared once per connection; an `IN` list is
+        // prepared anew each time on SQLite.
+        let rows: Vec<(i64, String)> = if let [one] = chunk {
+            idea_tags::table
+                .filter(idea_tags::idea_id.eq(*one))
+                .order(idea_tags::tag)
+                .select((idea_tags::idea_id, idea_tags::tag))
+                .load(conn)?
+        } else {
+            idea_tags::table
+                .filter(idea_tags::idea_id.eq_any(chunk))
+                .order((idea_tags::idea_id, idea_tags::tag))
+                .select((idea_tags::idea_id, idea_tags::tag))
+                .load(conn)?
+        };
         for (id, tag) in rows {
             out.entry(id).or_default().push(tag);
         }
@@ -245,6 +255,11 @@ pub fn tags_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64
 
 pub fn set_tags(conn: &mut AnyConnection, id: i64, tags: &[String]) -> QueryResult<()> {
     diesel::delete(idea_tags::table.filter(idea_tags::idea_id.eq(id))).execute(conn)?;
+    add_tags(conn, id, tags)
+}
+
+/// Adds tags to an idea that has none of them yet (a new idea).
+pub fn add_tags(conn: &mut AnyConnection, id: i64, tags: &[String]) -> QueryResult<()> {
     for tag in tags {
         diesel::insert_into(idea_tags::table)
             .values((idea_tags::idea_id.eq(id), idea_tags::tag.eq(tag)))

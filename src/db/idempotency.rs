@@ -47,7 +47,7 @@ pub fn find(
         .filter(idempotency_keys::api_key_id.eq(api_key_id))
         .filter(idempotency_keys::idem_key.eq(key))
         .select(IdempotencyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

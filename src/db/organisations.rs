@@ -69,7 +69,7 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Organisatio
     organisations::table
         .find(id)
         .select(OrganisationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -193,7 +193,7 @@ pub fn ancestors(conn: &mut AnyConnection, id: i64, max: usize) -> QueryResult<V
         let parent: Option<Option<i64>> = organisations::table
             .find(cur)
             .select(organisations::parent_id)
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         current = parent.flatten();
         if let Some(p) = current {

@@ -57,7 +57,7 @@ pub fn find_family(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Fami
     patent_families::table
         .find(id)
         .select(FamilyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -168,7 +168,7 @@ pub fn find_filing(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Fili
     patent_filings::table
         .find(id)
         .select(FilingRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -222,14 +222,26 @@ pub fn filings_of_ideas(
 ) -> QueryResult<Vec<(FilingRow, i64)>> {
     let mut out = Vec::new();
     for chunk in ideas.chunks(500) {
-        out.extend(
-            patent_filings::table
-                .inner_join(patent_families::table)
-                .filter(patent_families::idea_id.eq_any(chunk))
-                .order(patent_filings::id)
-                .select((FilingRow::as_select(), patent_families::idea_id))
-                .load(conn)?,
-        );
+        // One id gets `= ?` (a cached statement), a list `IN (…)`.
+        if let [one] = chunk {
+            out.extend(
+                patent_filings::table
+                    .inner_join(patent_families::table)
+                    .filter(patent_families::idea_id.eq(*one))
+                    .order(patent_filings::id)
+                    .select((FilingRow::as_select(), patent_families::idea_id))
+                    .load(conn)?,
+            );
+        } else {
+            out.extend(
+                patent_filings::table
+                    .inner_join(patent_families::table)
+                    .filter(patent_families::idea_id.eq_any(chunk))
+                    .order(patent_filings::id)
+                    .select((FilingRow::as_select(), patent_families::idea_id))
+                    .load(conn)?,
+            );
+        }
     }
     Ok(out)
 }
@@ -255,7 +267,7 @@ pub fn seed_rules(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<us
     let done: Option<String> = app_meta::table
         .find(SEEDED)
         .select(app_meta::meta_value)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     if done.is_some() {
         return Ok(0);
@@ -322,7 +334,7 @@ pub fn find_rule(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<RuleRo
     deadline_rules::table
         .find(id)
         .select(RuleRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

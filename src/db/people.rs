@@ -68,7 +68,7 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<PersonRow>>
     people::table
         .find(id)
         .select(PersonRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -458,6 +458,13 @@ diesel::joinable!(payout_lines -> distributions (distribution_id));
 diesel::joinable!(payout_lines -> people (person_id));
 diesel::joinable!(distributions -> income (income_id));
 diesel::table! {
+    event_counter (id) {
+        id -> Integer,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
     events (seq) {
         seq -> BigInt,
         occurred_at -> Timestamp,

@@ -51,7 +51,7 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<WebhookRow>
     webhooks::table
         .find(id)
         .select(WebhookRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -181,7 +181,7 @@ pub fn find_delivery(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<De
     webhook_deliveries::table
         .find(id)
         .select(DeliveryRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

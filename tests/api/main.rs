@@ -7,6 +7,7 @@ mod cli;
 mod conventions;
 mod deals;
 mod helpers;
+mod hostile;
 mod idea_records;
 mod ideas;
 mod imports;
