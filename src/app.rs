@@ -17,6 +17,7 @@ use crate::api::{self, AppState};
 use crate::auth;
 use crate::db::Db;
 use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::read_cache::ReadCache;
 use crate::telemetry::{self, RequestId};
 
 /// Every route of the application, for actix and for the OpenAPI document alike.
@@ -144,10 +145,37 @@ async fn authenticate(
                 ));
                 return Ok(req.into_response(e.error_response()).map_into_left_body());
             }
+            let cached = match &state.reads {
+                Some(cache)
+                    if req.method() == actix_web::http::Method::GET
+                        && req.query_string().is_empty()
+                        && ReadCache::cacheable(req.path()) =>
+                {
+                    cache.data_version().map(|v| {
+                        (
+                            cache.clone(),
+                            ReadCache::key(req.path(), caller.role, crate::api::ideas::today()),
+                            v,
+                        )
+                    })
+                }
+                _ => None,
+            };
             req.extensions_mut().insert(caller);
-            next.call(req)
+            let Some((cache, key, version)) = cached else {
+                return next
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_right_body);
+            };
+            if let Some(hit) = cache.get(&key, version) {
+                return Ok(req.into_response(hit).map_into_left_body());
+            }
+            let res = next.call(req).await?;
+            cache
+                .keep(key, version, res)
                 .await
-                .map(ServiceResponse::map_into_right_body)
+                .map(ServiceResponse::map_into_left_body)
         }
         Err(e) => {
             let e = failed(e);
@@ -211,9 +239,14 @@ pub fn run(listener: TcpListener, db: Db, workers: Option<usize>) -> std::io::Re
             crate::delivery::Settings::from_env(),
         ));
     }
+    let reads = db
+        .sqlite_path()
+        .and_then(crate::read_cache::ReadCache::for_sqlite)
+        .map(std::sync::Arc::new);
     let state = web::Data::new(AppState {
         db,
         keys: std::sync::Arc::new(auth::KeyCache::from_env()),
+        reads,
     });
     let limiter = web::Data::new(auth::FailedAuthLimiter::from_env());
     let mut server = HttpServer::new(move || {

@@ -13,4 +13,5 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod openapi;
+pub mod read_cache;
 pub mod telemetry;

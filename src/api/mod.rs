@@ -35,6 +35,8 @@ pub struct AppState {
     pub db: Db,
     /// API keys already looked up (see [`crate::auth::KeyCache`]).
     pub keys: std::sync::Arc<crate::auth::KeyCache>,
+    /// Single-record responses kept while the database is unchanged (SQLite only).
+    pub reads: Option<std::sync::Arc<crate::read_cache::ReadCache>>,
 }
 
 /// Registers every `/api/v1` resource.

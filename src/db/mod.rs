@@ -152,6 +152,8 @@ pub struct Db {
     write_lock: Arc<Mutex<()>>,
     group_commit: bool,
     writer: Arc<std::sync::OnceLock<Option<writer::GroupWriter>>>,
+    /// The database file, on SQLite.
+    sqlite_path: Option<String>,
 }
 
 pub type DbConn = r2d2::PooledConnection<Manager>;
@@ -166,6 +168,7 @@ impl Db {
             .ok()
             .filter(|s| ["FULL", "NORMAL", "EXTRA"].contains(&s.to_uppercase().as_str()))
             .unwrap_or_else(|| "FULL".to_string());
+        let manager_target = target.target.clone();
         let manager = Manager {
             target,
             sqlite_synchronous: synchronous,
@@ -198,10 +201,12 @@ impl Db {
             Ok("off") => false,
             _ => backend == Backend::Sqlite,
         };
+        let sqlite_path = (backend == Backend::Sqlite).then(|| manager_target.clone());
         Ok(Db {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            sqlite_path,
             group_commit,
             writer: Arc::new(std::sync::OnceLock::new()),
         })
@@ -209,6 +214,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The database file, on SQLite.
+    pub fn sqlite_path(&self) -> Option<&str> {
+        self.sqlite_path.as_deref()
     }
 
     /// A connection for synchronous callers (CLI commands, start-up).

@@ -233,3 +233,60 @@ fn two_instances_on_one_database_lose_no_update_and_create_once() {
         "create, one update, one create, twenty creates"
     );
 }
+
+/// Single records may be answered from memory on SQLite (`read_cache`): the answer must still
+/// follow every committed change — through this instance, through another instance on the same
+/// database, and in tables other than the record's own — and never cross roles.
+#[test]
+fn repeated_reads_follow_every_change_and_never_cross_roles() {
+    let app = TestApp::spawn();
+    let created = app.post(
+        "/api/v1/ideas",
+        &json!({"title": "Smart catheter", "kind": "research_invention", "received_on": "2026-01-05"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let path = format!("/api/v1/ideas/{}", created.json()["id"]);
+    for _ in 0..3 {
+        assert_eq!(app.get(&path).json()["warnings"], json!([]));
+    }
+    // A disclosure is another table: the idea's version stays, its warnings change.
+    let r = app.post(
+        &format!("{path}/disclosures"),
+        &json!({"kind": "talk", "disclosed_on": "2026-02-10", "venue": "Nordic Cardiology Days"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        app.get(&path).json()["warnings"][0]["code"],
+        "public_disclosure_before_filing"
+    );
+    // A change through a second instance is seen by the first at once.
+    let other = TestApp::spawn_on(&app.db.url, &app.admin_key);
+    let etag = app.get(&path).header("etag").unwrap().to_string();
+    let r = other.patch(&path, &etag, &json!({"title": "Smart catheter v2"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let seen = app.get(&path);
+    assert_eq!(seen.json()["title"], "Smart catheter v2");
+    assert_ne!(seen.header("etag").unwrap(), etag);
+    // Personal data: an admin's answer is never given to a management key.
+    let person =
+        app.create_person(&json!({"name": "Anna Hansen", "email": "anna@hospital.example"}));
+    let person_path = format!("/api/v1/people/{}", person["id"]);
+    for _ in 0..2 {
+        assert_eq!(
+            app.get(&person_path).json()["email"],
+            "anna@hospital.example"
+        );
+    }
+    let management = app.key(innofolio::domain::Role::Management);
+    let as_management = app.get_as(&management, &person_path);
+    assert_eq!(as_management.status, 200, "{}", as_management.text);
+    assert!(
+        !as_management.text.contains("anna@hospital.example"),
+        "{}",
+        as_management.text
+    );
+    // Each answer still carries its own request id.
+    let a = app.get(&person_path);
+    let b = app.get(&person_path);
+    assert_ne!(a.header("x-request-id"), b.header("x-request-id"));
+}
