@@ -60,13 +60,15 @@ fn checksum(rows: &[(i64, String, i64)]) -> u64 {
 #[test]
 fn a_backup_taken_under_write_load_is_consistent_and_restores() {
     let app = TestApp::spawn();
-    if app.db.is_postgres() {
-        // PostgreSQL is backed up with pg_dump (docs/OPERATIONS.md); the command refuses it.
+    let pg = app.db.is_postgres();
+    if pg {
+        // PostgreSQL is backed up with pg_dump (below, as docs/OPERATIONS.md says); the
+        // command refuses it.
         let db = Db::connect(&app.db.url).unwrap();
         let dir = tempfile::tempdir().unwrap();
         assert!(innofolio::backup::backup(&db, &dir.path().join("x.db")).is_err());
-        return;
     }
+    let restored_pg = pg.then(|| RestoredPg::new(&app.db.url));
     let stop = AtomicBool::new(false);
     let acknowledged = Mutex::new(Vec::new());
     let dir = tempfile::tempdir().unwrap();
@@ -92,18 +94,26 @@ fn a_backup_taken_under_write_load_is_consistent_and_restores() {
             });
         }
         std::thread::sleep(std::time::Duration::from_millis(400));
-        let db = Db::connect(&app.db.url).unwrap();
-        innofolio::backup::backup(&db, &copy).expect("backup while writing");
-        assert!(
-            innofolio::backup::backup(&db, &copy).is_err(),
-            "an existing file is not overwritten"
-        );
+        if let Some(target) = &restored_pg {
+            target.dump_and_restore(&app.db.url, &dir.path().join("innofolio.dump"));
+        } else {
+            let db = Db::connect(&app.db.url).unwrap();
+            innofolio::backup::backup(&db, &copy).expect("backup while writing");
+            assert!(
+                innofolio::backup::backup(&db, &copy).is_err(),
+                "an existing file is not overwritten"
+            );
+        }
         std::thread::sleep(std::time::Duration::from_millis(200));
         stop.store(true, Ordering::Relaxed);
     });
     let acknowledged: HashSet<i64> = acknowledged.into_inner().unwrap().into_iter().collect();
 
-    let backup = Db::connect(&format!("sqlite://{}", copy.display())).unwrap();
+    let copy_url = match &restored_pg {
+        Some(target) => target.url.clone(),
+        None => format!("sqlite://{}", copy.display()),
+    };
+    let backup = Db::connect(&copy_url).unwrap();
     let mut b = backup.get().unwrap();
     let in_backup = ideas(&mut b);
     assert!(!in_backup.is_empty(), "writes happened before the backup");
@@ -137,12 +147,86 @@ fn a_backup_taken_under_write_load_is_consistent_and_restores() {
 
     // Restored: a server on the copy answers with the same data.
     drop(b);
-    let restored = TestApp::spawn_on(&format!("sqlite://{}", copy.display()), &app.admin_key);
+    drop(backup);
+    let restored = TestApp::spawn_on(&copy_url, &app.admin_key);
     let (id, title, _) = &in_backup[0];
     let r = restored.get(&format!("/api/v1/ideas/{id}"));
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["title"], title.as_str());
     assert_eq!(restored.total("/api/v1/ideas"), n);
+    drop(restored);
+    drop(restored_pg);
+}
+
+/// A database restored from `pg_dump`, dropped at the end of the test.
+struct RestoredPg {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl RestoredPg {
+    fn new(source_url: &str) -> RestoredPg {
+        let (base, source) = source_url.rsplit_once('/').unwrap();
+        let name = format!("{source}_restored");
+        RestoredPg {
+            admin: format!("{base}/postgres"),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+
+    /// The PostgreSQL client programs of the newest installed version (Debian keeps them under
+    /// /usr/lib/postgresql/N/bin), else from PATH.
+    fn program(name: &str) -> std::path::PathBuf {
+        let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        dirs.sort();
+        dirs.iter()
+            .rev()
+            .map(|d| d.join("bin").join(name))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| name.into())
+    }
+
+    /// `pg_dump --format=custom` of the live database (one consistent snapshot, taken while the
+    /// writers go on), then `createdb` + `pg_restore` into a new database: the documented
+    /// procedure of docs/OPERATIONS.md.
+    fn dump_and_restore(&self, source_url: &str, file: &std::path::Path) {
+        let run = |cmd: &mut std::process::Command| {
+            let out = cmd.output().expect("run a PostgreSQL client program");
+            assert!(
+                out.status.success(),
+                "{cmd:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(std::process::Command::new(Self::program("pg_dump"))
+            .args(["--format=custom", "--no-owner", "--file"])
+            .arg(file)
+            .arg(source_url));
+        run(std::process::Command::new(Self::program("psql")).args([
+            &self.admin,
+            "-qc",
+            &format!("CREATE DATABASE {}", self.name),
+        ]));
+        run(std::process::Command::new(Self::program("pg_restore"))
+            .args(["--no-owner", "--exit-on-error", "-d", &self.url])
+            .arg(file));
+    }
+}
+
+impl Drop for RestoredPg {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(Self::program("psql"))
+            .args([
+                &self.admin,
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
 }
 
 #[test]
