@@ -37,6 +37,41 @@ pub fn openapi() -> OpenApi {
     spec
 }
 
+/// The OpenAPI document as JSON, as served at `/openapi.json` and printed by `innofolio
+/// openapi`. utoipa 5 writes the fields of a link object in snake case (`operation_id`); they
+/// are renamed here to the specification's names (`operationId`).
+pub fn openapi_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(openapi()).unwrap_or_default();
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+            for op in item.values_mut() {
+                let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut())
+                else {
+                    continue;
+                };
+                for response in responses.values_mut() {
+                    let Some(links) = response.get_mut("links").and_then(|l| l.as_object_mut())
+                    else {
+                        continue;
+                    };
+                    for link in links.values_mut().filter_map(|l| l.as_object_mut()) {
+                        for (from, to) in [
+                            ("operation_id", "operationId"),
+                            ("operation_ref", "operationRef"),
+                            ("request_body", "requestBody"),
+                        ] {
+                            if let Some(v) = link.remove(from) {
+                                link.insert(to.to_string(), v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// Path templates and their methods, to tell 405 (known path, other method) from 404.
 pub struct RouteTable(Vec<(ResourceDef, Vec<String>)>);
 
@@ -231,6 +266,7 @@ fn ensure_problem<B: MessageBody + 'static>(
 /// Starts the HTTP server on `listener` with `workers` threads (default: one per core).
 pub fn run(listener: TcpListener, db: Db, workers: Option<usize>) -> std::io::Result<Server> {
     let spec = openapi();
+    let document = openapi_json();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     if std::env::var("INNOFOLIO_WEBHOOK_DELIVERY").as_deref() != Ok("off") {
         // Runs on this runtime and stops with it.
@@ -269,7 +305,10 @@ pub fn run(listener: TcpListener, db: Db, workers: Option<usize>) -> std::io::Re
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 ApiError::BadRequest(format!("invalid query parameter: {err}")).into()
             }))
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .external_urls_from_iter_unchecked([("/openapi.json", document.clone())]),
+            )
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(fallback))
             .wrap(from_fn(authenticate))

@@ -98,8 +98,7 @@ fn run(cli: Cli) -> Result<(), String> {
     });
     match command {
         Command::Openapi => {
-            let spec = crate::app::openapi()
-                .to_pretty_json()
+            let spec = serde_json::to_string_pretty(&crate::app::openapi_json())
                 .map_err(|e| e.to_string())?;
             println!("{spec}");
             Ok(())

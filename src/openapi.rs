@@ -171,6 +171,77 @@ pub fn finish(api: &mut OpenApi) {
             }
         });
     }
+    add_links(api);
+}
+
+/// The path parameters of a path template, in order (`/a/{id}/b/{x}` → `id`, `x`).
+fn path_params(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect()
+}
+
+/// OpenAPI links from every create (`POST C` answering 201 with an `id`) to the operations on
+/// the record it made (`C/{x}` and below, with no other new path parameter): the record's id
+/// from the response body, the collection's own path parameters from the request, and — where
+/// the target needs `If-Match` and the 201 carries an `ETag` — that ETag. Clients and
+/// schemathesis' stateful tests follow them (create → read → change → delete).
+fn add_links(api: &mut OpenApi) {
+    struct Target {
+        path: String,
+        operation_id: String,
+        if_match: bool,
+    }
+    let mut targets = Vec::new();
+    for (path, item) in api.paths.paths.iter_mut() {
+        for_each_operation(item, |_, op| {
+            if let Some(id) = &op.operation_id {
+                targets.push(Target {
+                    path: path.clone(),
+                    operation_id: id.clone(),
+                    if_match: op.parameters.iter().flatten().any(|p| p.name == "If-Match"),
+                });
+            }
+        });
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        let Some(post) = item.post.as_mut() else {
+            continue;
+        };
+        if path.ends_with('}') {
+            continue;
+        }
+        let Some(RefOr::T(created)) = post.responses.responses.get_mut("201") else {
+            continue;
+        };
+        let own = path_params(path);
+        let has_etag = created.headers.contains_key("ETag");
+        for t in &targets {
+            let Some(rest) = t.path.strip_prefix(path.as_str()) else {
+                continue;
+            };
+            let Some(first) = rest.strip_prefix("/{") else {
+                continue;
+            };
+            let new_param = first.split('}').next().unwrap_or_default();
+            let params = path_params(&t.path);
+            if params.len() != own.len() + 1 || params[own.len()] != new_param {
+                continue;
+            }
+            let mut link = utoipa::openapi::link::LinkBuilder::new()
+                .operation_id(t.operation_id.clone())
+                .parameter(format!("path.{new_param}"), "$response.body#/id");
+            for p in &own {
+                link = link.parameter(format!("path.{p}"), format!("$request.path.{p}"));
+            }
+            if t.if_match && has_etag {
+                link = link.parameter("header.If-Match", "$response.header.ETag");
+            }
+            created
+                .links
+                .insert(t.operation_id.clone(), RefOr::T(link.build()));
+        }
+    }
 }
 
 fn for_each_operation(item: &mut PathItem, mut f: impl FnMut(&str, &mut Operation)) {
