@@ -780,11 +780,17 @@ pub(crate) fn create_idea_in(
 ) -> Result<Idea, ApiError> {
     check_idea_references(conn, input)?;
     let row = insert_idea(conn, caller, input)?;
-    // A new idea has no disclosures and no filings yet: only its tags are read back (in the
-    // database's order, as every later read gives them).
-    let tags = repo::tags_of(conn, &[row.id])?
-        .remove(&row.id)
-        .unwrap_or_default();
+    // A new idea has no disclosures and no filings yet. Its tags are read back in the
+    // database's order (its collation), as every later read gives them — unless there is at
+    // most one.
+    let given = normalise_tags(&input.tags);
+    let tags = if given.len() <= 1 {
+        given
+    } else {
+        repo::tags_of(conn, &[row.id])?
+            .remove(&row.id)
+            .unwrap_or_default()
+    };
     let idea = Idea::build(row, tags, &[], None, today(), caller.role)?;
     audit(
         conn,

@@ -106,10 +106,17 @@ pub fn flush(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<()> {
     }
     // Read before numbering, so that the counter's row lock (held until commit) is held for
     // as short a time as possible.
-    let hooks: Vec<(i64, String)> = webhooks::table
-        .filter(webhooks::active.eq(true))
-        .select((webhooks::id, webhooks::event_types))
-        .load(conn)?;
+    // On PostgreSQL the numbering statement also writes the outbox rows of the first events
+    // (matching the subscriptions in SQL); the list is read here for the others.
+    let pg = matches!(conn, AnyConnection::Postgresql(_));
+    let hooks: Vec<(i64, String)> = if pg && pending.len() <= PG_FIRST {
+        Vec::new()
+    } else {
+        webhooks::table
+            .filter(webhooks::active.eq(true))
+            .select((webhooks::id, webhooks::event_types))
+            .load(conn)?
+    };
     let count = i64::try_from(pending.len()).unwrap_or(i64::MAX);
     let mut rows: Vec<EventInsert> = pending
         .into_iter()
@@ -131,7 +138,7 @@ pub fn flush(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<()> {
         // events are inserted by the same statement that numbers them: only the commit's
         // round trip remains under the lock.
         AnyConnection::Postgresql(c) => {
-            let n = rows.len().min(1000);
+            let n = rows.len().min(PG_FIRST);
             (number_and_insert_pg(c, count, &rows[..n], at)?, n)
         }
         AnyConnection::Sqlite(_) => {
@@ -146,7 +153,7 @@ pub fn flush(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<()> {
         row.seq = seq;
     }
     let mut deliveries = Vec::new();
-    for e in &rows {
+    for e in &rows[inserted..] {
         for (hook, types) in &hooks {
             if selects(types, &e.event_type) {
                 deliveries.push(DeliveryInsert {
@@ -169,6 +176,9 @@ pub fn flush(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<()> {
     Ok(())
 }
 
+/// How many events (with their outbox rows) the PostgreSQL numbering statement inserts itself.
+const PG_FIRST: usize = 1000;
+
 #[derive(QueryableByName)]
 struct Numbered {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -176,7 +186,8 @@ struct Numbered {
 }
 
 /// Adds `count` to the counter and inserts `rows` (the first of the `count` events) numbered
-/// from the counter's previous value, in one statement; returns the first number.
+/// from the counter's previous value, with one pending delivery per matching active webhook
+/// (the same rule as [`selects`]), in one statement; returns the first number.
 fn number_and_insert_pg(
     conn: &mut diesel::PgConnection,
     count: i64,
@@ -202,7 +213,14 @@ fn number_and_insert_pg(
          RETURNING last_seq), \
          ins AS (INSERT INTO events (seq, occurred_at, event_type, entity, entity_id, data_json, \
          request_id) SELECT c.last_seq - $1 + v.n, $2, v.t, v.e, v.i, v.d, v.r FROM c, \
-         (VALUES {}) AS v(n, t, e, i, d, r) RETURNING seq) \
+         (VALUES {}) AS v(n, t, e, i, d, r) RETURNING seq, event_type), \
+         hooks AS (INSERT INTO webhook_deliveries (webhook_id, event_seq, status, attempts, \
+         next_attempt_at, created_at) SELECT w.id, ins.seq, 'pending', 0, $2, $2 \
+         FROM ins JOIN webhooks w ON w.active AND EXISTS (SELECT 1 FROM \
+         unnest(string_to_array(w.event_types, ',')) AS l(raw), \
+         LATERAL (SELECT btrim(l.raw, E' \\t\\r\\n') AS t) AS x \
+         WHERE x.t = '*' OR x.t = ins.event_type \
+         OR (right(x.t, 2) = '.*' AND starts_with(ins.event_type, left(x.t, -1))))) \
          SELECT COALESCE(MIN(seq), (SELECT last_seq - $1 + 1 FROM c)) AS first FROM ins",
         values.join(", ")
     );

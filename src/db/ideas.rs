@@ -260,10 +260,24 @@ pub fn set_tags(conn: &mut AnyConnection, id: i64, tags: &[String]) -> QueryResu
 
 /// Adds tags to an idea that has none of them yet (a new idea).
 pub fn add_tags(conn: &mut AnyConnection, id: i64, tags: &[String]) -> QueryResult<()> {
-    for tag in tags {
-        diesel::insert_into(idea_tags::table)
-            .values((idea_tags::idea_id.eq(id), idea_tags::tag.eq(tag)))
-            .execute(conn)?;
+    match tags {
+        [] => {}
+        // One tag: a statement prepared once per connection.
+        [tag] => {
+            diesel::insert_into(idea_tags::table)
+                .values((idea_tags::idea_id.eq(id), idea_tags::tag.eq(tag)))
+                .execute(conn)?;
+        }
+        _ => {
+            let rows: Vec<NewTag> = tags
+                .iter()
+                .map(|t| NewTag {
+                    idea_id: id,
+                    tag: t.clone(),
+                })
+                .collect();
+            insert_tags(conn, &rows)?;
+        }
     }
     Ok(())
 }

@@ -635,3 +635,44 @@ fn csv_exports_open_in_a_spreadsheet_with_danish_letters() {
         200
     );
 }
+
+/// The outbox rows follow each subscription's event types — `*`, an exact type, a `prefix.*`,
+/// a prefix that only looks similar, a list. (On
+/// PostgreSQL they are written in SQL by the statement that numbers the events; on SQLite in
+/// Rust: both must agree.)
+#[test]
+fn outbox_rows_follow_each_subscriptions_event_types() {
+    let app = TestApp::spawn();
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut hooks = Vec::new();
+    for types in [
+        json!(["*"]),
+        json!(["idea.created"]),
+        json!(["idea.*"]),
+        json!(["agreement.*", "ide.*"]),
+        json!(["funding_application.*", "idea.created"]),
+    ] {
+        let r = app.post(
+            "/api/v1/webhooks",
+            &json!({"url": format!("http://127.0.0.1:{port}/hook"), "event_types": types, "secret": "a-long-enough-shared-secret"}),
+        );
+        assert_eq!(r.status, 201, "{types}: {}", r.text);
+        hooks.push(r.json()["id"].as_i64().unwrap());
+    }
+    let r = app.post(
+        "/api/v1/ideas",
+        &json!({"title": "Night ward lights", "kind": "idea_problem", "received_on": "2026-02-01"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let total = |hook: i64| {
+        app.get(&format!("/api/v1/webhooks/{hook}/deliveries"))
+            .json()["total"]
+            .as_i64()
+            .unwrap()
+    };
+    let got: Vec<i64> = hooks.iter().map(|h| total(*h)).collect();
+    assert_eq!(got, vec![1, 1, 1, 0, 1], "deliveries per subscription");
+}
