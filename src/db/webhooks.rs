@@ -205,19 +205,26 @@ pub struct Claimed {
     pub event: EventRow,
 }
 
+/// Deliveries that are due and not claimed by a live lease.
+fn due(now: NaiveDateTime) -> webhook_deliveries::BoxedQuery<'static, MultiBackend> {
+    webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq("pending"))
+        .filter(webhook_deliveries::next_attempt_at.le(now))
+        .filter(
+            webhook_deliveries::locked_until
+                .is_null()
+                .or(webhook_deliveries::locked_until.lt(now)),
+        )
+        .into_boxed::<MultiBackend>()
+}
+
 /// Whether any delivery is due and unclaimed (a read, so an idle sender takes no write lock).
 pub fn any_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::status.eq("pending"))
-            .filter(webhook_deliveries::next_attempt_at.le(now))
-            .filter(
-                webhook_deliveries::locked_until
-                    .is_null()
-                    .or(webhook_deliveries::locked_until.lt(now)),
-            ),
-    ))
-    .get_result(conn)
+    let one: Vec<i64> = due(now)
+        .select(webhook_deliveries::id)
+        .limit(1)
+        .load(conn)?;
+    Ok(!one.is_empty())
 }
 
 /// Claims up to `max` due deliveries until `lease_until`, so that no other instance sends them
@@ -228,18 +235,7 @@ pub fn claim_due(
     lease_until: NaiveDateTime,
     max: i64,
 ) -> QueryResult<Vec<Claimed>> {
-    let due = || {
-        webhook_deliveries::table
-            .filter(webhook_deliveries::status.eq("pending"))
-            .filter(webhook_deliveries::next_attempt_at.le(now))
-            .filter(
-                webhook_deliveries::locked_until
-                    .is_null()
-                    .or(webhook_deliveries::locked_until.lt(now)),
-            )
-            .into_boxed::<MultiBackend>()
-    };
-    let ids: Vec<i64> = due()
+    let ids: Vec<i64> = due(now)
         .order(webhook_deliveries::id)
         .limit(max)
         .select(webhook_deliveries::id)
